@@ -1,0 +1,136 @@
+"""The JSON the existing frontend understands, as plain data: status code, body and headers.
+
+202 means "still running" (the frontend reads only `progress`), 200 carries the Content Understanding
+body unchanged (its normaliser needs top-level `id` and `status`), anything else is shown as a failure
+with the body's message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from domain.analysis_outcome import CANCELED, FAILED, SUCCEEDED, TIMEOUT, outcome_for_service_status
+
+RUNNING_RUNTIME_STATUSES = frozenset({"Pending", "Running", "ContinuedAsNew", "Suspended"})
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    status: int
+    body: dict
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def results_path(analyzer_id: str, operation_id: str) -> str:
+    return f"/pro-mode/content-analyzers/{analyzer_id}/results/{operation_id}"
+
+
+def error_answer(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> HttpAnswer:
+    return HttpAnswer(status, {"error": {"code": code, "message": message}}, headers or {})
+
+
+def submitted_answer(operation_id: str, analyzer_id: str, retry_after_seconds: int, *, existing: bool = False) -> HttpAnswer:
+    path = results_path(analyzer_id, operation_id)
+    message = (
+        "This Idempotency-Key already started this analysis; poll resultsEndpoint for the result."
+        if existing
+        else "Analysis submitted; poll resultsEndpoint for the result."
+    )
+    body = {
+        "status": "submitted",
+        "operationId": operation_id,
+        "analyzerId": analyzer_id,
+        "resultsEndpoint": path,
+        "message": message,
+    }
+    return HttpAnswer(202, body, {"Location": path, "Retry-After": str(retry_after_seconds)})
+
+
+def processing_answer(
+    operation_id: str,
+    analyzer_id: str,
+    elapsed_seconds: float,
+    progress: dict | None,
+    retry_after_seconds: int,
+) -> HttpAnswer:
+    progress = progress or {}
+    body = {
+        "status": "processing",
+        "message": "The analysis is running; poll this endpoint again.",
+        "elapsed_seconds": round(max(elapsed_seconds, 0.0), 1),
+        "operationId": operation_id,
+        "analyzerId": analyzer_id,
+        "progress": {
+            "azureStatus": progress.get("azureStatus"),
+            "attempts": progress.get("attempts", 0),
+            "lastCheckedAt": progress.get("lastCheckedAt"),
+        },
+    }
+    headers = {"Retry-After": str(retry_after_seconds), "Location": results_path(analyzer_id, operation_id)}
+    return HttpAnswer(202, body, headers)
+
+
+def ended_answer(outcome: str, error: dict | None, operation_id: str, elapsed_seconds: float) -> HttpAnswer:
+    """The 500 body for an analysis that ended without a result."""
+    status = outcome if outcome in (FAILED, CANCELED, TIMEOUT) else FAILED
+    error = error or {}
+    body = {
+        "status": status,
+        "error": {
+            "code": str(error.get("code") or "AnalysisFailed"),
+            "message": str(error.get("message") or "The analysis failed."),
+        },
+        "operationId": operation_id,
+        "elapsed_seconds": round(max(elapsed_seconds, 0.0), 1),
+    }
+    return HttpAnswer(500, body)
+
+
+def answer_for_orchestration(
+    runtime_status: str,
+    output: object,
+    custom_status: object,
+    operation_id: str,
+    analyzer_id: str,
+    elapsed_seconds: float,
+    retry_after_seconds: int,
+) -> HttpAnswer:
+    """Map a durable instance (runtime status + output) to the frontend's contract."""
+    if runtime_status in RUNNING_RUNTIME_STATUSES:
+        progress = custom_status if isinstance(custom_status, dict) else None
+        return processing_answer(operation_id, analyzer_id, elapsed_seconds, progress, retry_after_seconds)
+    if runtime_status == "Completed" and isinstance(output, dict):
+        elapsed = float(output.get("elapsedSeconds") or elapsed_seconds)
+        if output.get("outcome") == SUCCEEDED and isinstance(output.get("result"), dict):
+            return HttpAnswer(200, output["result"])
+        return ended_answer(str(output.get("outcome")), output.get("error"), operation_id, elapsed)
+    if runtime_status in ("Terminated", "Canceled"):
+        reason = output if isinstance(output, str) and output else "The analysis was canceled."
+        return ended_answer(CANCELED, {"code": "Canceled", "message": reason}, operation_id, elapsed_seconds)
+    # Failed, or Completed without the expected output: the workflow itself broke.
+    return ended_answer(
+        FAILED,
+        {"code": "OrchestrationFailed", "message": "The analysis workflow failed unexpectedly; see the service logs."},
+        operation_id,
+        elapsed_seconds,
+    )
+
+
+def answer_for_service_status(
+    service_status: str,
+    body: dict | None,
+    error_code: str | None,
+    error_message: str | None,
+    operation_id: str,
+    analyzer_id: str,
+    retry_after_seconds: int,
+) -> HttpAnswer:
+    """Map one direct Content Understanding status (an operation this app did not start) the same way."""
+    outcome = outcome_for_service_status(service_status)
+    if outcome is None:
+        progress = {"azureStatus": service_status, "attempts": 1}
+        return processing_answer(operation_id, analyzer_id, 0.0, progress, retry_after_seconds)
+    if outcome == SUCCEEDED and isinstance(body, dict):
+        return HttpAnswer(200, body)
+    error = {"code": error_code, "message": error_message} if error_code or error_message else None
+    return ended_answer(outcome, error, operation_id, 0.0)

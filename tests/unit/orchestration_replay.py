@@ -1,0 +1,127 @@
+"""Drive an orchestrator through the real Durable Functions SDK entry point with a scripted, virtual-time world.
+
+Each episode hands the SDK a DTFx-shaped history as the host would; activities are answered by a
+script and timers fire at exactly their FireAt, so deadlines can be checked to the second without
+waiting for them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+STARTED, EXECUTION_STARTED, TASK_SCHEDULED, TASK_COMPLETED, TASK_FAILED = 12, 0, 4, 5, 6
+TIMER_CREATED, TIMER_FIRED, ORCHESTRATOR_COMPLETED = 10, 11, 13
+
+
+class ActivityFailure(Exception):
+    """Raise from a script to make the activity fail (a TaskFailed event)."""
+
+
+@dataclass
+class Run:
+    output: object = None
+    is_done: bool = False
+    error: str | None = None
+    custom_statuses: list = field(default_factory=list)
+    calls: list = field(default_factory=list)  # (virtual seconds, activity name, input)
+    timers: list = field(default_factory=list)  # (virtual seconds when created, seconds until it fires)
+    histories: list = field(default_factory=list)
+    actions_by_episode: list = field(default_factory=list)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _flatten(actions: list) -> list[dict]:
+    flat = []
+    for group in actions:
+        for action in group if isinstance(group, list) else [group]:
+            flat.append(action)
+    return flat
+
+
+def replay(
+    handle: Callable[[str], str],
+    orchestration_input: dict,
+    start: datetime,
+    activity: Callable[[str, dict, float], object],
+    instance_id: str = "op-test",
+    max_episodes: int = 2000,
+) -> Run:
+    """Run to completion; `activity(name, input, elapsed_seconds)` returns a result or raises ActivityFailure."""
+    run = Run()
+    now = start
+    event_id = 0
+    history: list[dict] = []
+
+    def event(event_type: int, **fields) -> dict:
+        return {"EventType": event_type, "EventId": -1, "IsPlayed": False, "Timestamp": _iso(now), **fields}
+
+    new_events = [
+        event(STARTED),
+        event(
+            EXECUTION_STARTED,
+            Name="analysis_orchestrator",
+            Version="",
+            Input=json.dumps(orchestration_input),
+            OrchestrationInstance={"InstanceId": instance_id, "ExecutionId": "exec-1"},
+        ),
+    ]
+    scheduled = 0
+    for _ in range(max_episodes):
+        for old in history:
+            old["IsPlayed"] = True
+        history.extend(new_events)
+        context = {
+            "history": history,
+            "input": json.dumps(orchestration_input),
+            "instanceId": instance_id,
+            "isReplaying": False,
+            "parentInstanceId": None,
+            "upperSchemaVersion": 1,
+            "upperSchemaVersionNew": 2,
+        }
+        payload = json.dumps(context)
+        run.histories.append(payload)
+        try:
+            state = json.loads(handle(payload))
+        except Exception as exc:
+            run.error = str(exc)
+            return run
+        actions = _flatten(state.get("actions") or [])
+        run.actions_by_episode.append(actions)
+        if state.get("customStatus") is not None:
+            run.custom_statuses.append(state["customStatus"])
+        history.append(event(ORCHESTRATOR_COMPLETED))
+        if state.get("isDone"):
+            run.output, run.is_done = state.get("output"), True
+            return run
+        fresh = actions[scheduled:]
+        scheduled = len(actions)
+        assert len(fresh) == 1, f"the analysis orchestrator waits on one task at a time, got {fresh}"
+        action = fresh[0]
+        elapsed = (now - start).total_seconds()
+        task_id, event_id = event_id, event_id + 1
+        if action["actionType"] == 0:  # CallActivity
+            task_input = json.loads(action["input"]) if isinstance(action["input"], str) else action["input"]
+            history.append(event(TASK_SCHEDULED, EventId=task_id, Name=action["functionName"], Input=action["input"]))
+            run.calls.append((elapsed, action["functionName"], task_input))
+            try:
+                result = activity(action["functionName"], task_input, elapsed)
+                outcome = event(TASK_COMPLETED, TaskScheduledId=task_id, Result=json.dumps(result))
+            except ActivityFailure as exc:
+                outcome = event(TASK_FAILED, TaskScheduledId=task_id, Reason=str(exc), Details=str(exc))
+            new_events = [event(STARTED), outcome]
+        elif action["actionType"] == 5:  # CreateTimer
+            history.append(event(TIMER_CREATED, EventId=task_id, FireAt=action["fireAt"]))
+            fire_at = datetime.fromisoformat(action["fireAt"].replace("Z", "+00:00"))
+            run.timers.append((elapsed, (fire_at - now).total_seconds()))
+            now = max(now, fire_at)
+            new_events = [event(STARTED), event(TIMER_FIRED, TimerId=task_id, FireAt=action["fireAt"])]
+        else:
+            raise AssertionError(f"unexpected action {action}")
+    raise AssertionError("the orchestration did not finish within the episode budget")

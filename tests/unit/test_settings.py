@@ -1,0 +1,63 @@
+import pytest
+
+from config.settings import SettingsError, load_settings
+
+BASE = {"CONTENT_UNDERSTANDING_ENDPOINT": "https://example.services.ai.azure.com/"}
+
+
+def test_defaults_are_the_documented_ones():
+    settings = load_settings(BASE)
+    assert settings.content_understanding_endpoint == "https://example.services.ai.azure.com"
+    assert settings.content_understanding_api_version == "2025-11-01"
+    assert settings.content_understanding_key is None
+    assert (settings.analysis_timeout_seconds, settings.poll_initial_interval_seconds) == (300, 2)
+    assert (settings.poll_max_interval_seconds, settings.result_ttl_seconds) == (10, 3600)
+    assert settings.purge_schedule == "0 */5 * * * *"
+    assert settings.input_container_url is None
+    assert (settings.max_input_files, settings.max_request_bytes) == (10, 1_048_576)
+
+
+def test_the_example_local_settings_are_valid():
+    import json
+    from pathlib import Path
+
+    values = json.loads((Path(__file__).parents[2] / "local.settings.json.example").read_text())["Values"]
+    settings = load_settings(values)
+    assert settings.content_understanding_endpoint == "http://127.0.0.1:7072"
+    assert settings.input_container_url.endswith("/devstoreaccount1/pro-input-files")
+
+
+def test_every_bad_value_is_named_in_one_message():
+    env = {
+        "CONTENT_UNDERSTANDING_ENDPOINT": "ftp://nope",
+        "ANALYSIS_TIMEOUT_SECONDS": "soon",
+        "POLL_MAX_INTERVAL_SECONDS": "-1",
+        "PURGE_SCHEDULE": "*/5 * * * *",
+    }
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env)
+    message = str(caught.value)
+    for name in ("CONTENT_UNDERSTANDING_ENDPOINT", "ANALYSIS_TIMEOUT_SECONDS", "POLL_MAX_INTERVAL_SECONDS", "PURGE_SCHEDULE"):
+        assert name in message
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"CONTENT_UNDERSTANDING_ENDPOINT": ""}, "is required"),
+        ({"CONTENT_UNDERSTANDING_ENDPOINT": "http://cu.example.com"}, "must use https"),
+        ({"CONTENT_UNDERSTANDING_ENDPOINT": "https://u:p@cu.example.com"}, "credentials"),
+        ({"POLL_INITIAL_INTERVAL_SECONDS": "20", "POLL_MAX_INTERVAL_SECONDS": "10"}, "must not exceed"),
+        ({"ANALYSIS_TIMEOUT_SECONDS": "86400", "POLL_INITIAL_INTERVAL_SECONDS": "1", "POLL_MAX_INTERVAL_SECONDS": "1"}, "status checks per analysis"),
+        ({"INPUT_CONTAINER_URL": "http://storage.example.com/c"}, "INPUT_CONTAINER_URL"),
+        ({"MAX_INPUT_FILES": "0"}, "MAX_INPUT_FILES"),
+    ],
+)
+def test_bad_values_are_rejected_with_a_clear_message(overrides, named):
+    with pytest.raises(SettingsError, match=named):
+        load_settings({**BASE, **overrides})
+
+
+def test_loopback_http_is_allowed_for_local_development():
+    settings = load_settings({"CONTENT_UNDERSTANDING_ENDPOINT": "http://localhost:7072"})
+    assert settings.content_understanding_endpoint == "http://localhost:7072"

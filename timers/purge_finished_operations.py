@@ -1,0 +1,36 @@
+"""Timer: purge finished operations (and their results) once they are older than RESULT_TTL_SECONDS.
+
+Running operations are never purged: the purge filters on terminal runtime statuses only.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import azure.durable_functions as df
+import azure.functions as func
+from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
+
+from config.settings import get_settings
+
+FINISHED_STATUSES = [
+    OrchestrationRuntimeStatus.Completed,
+    OrchestrationRuntimeStatus.Failed,
+    OrchestrationRuntimeStatus.Terminated,
+]
+# A sane lower bound for the purge query (datetime.min breaks the storage query).
+PURGE_FROM = datetime(2020, 1, 1, tzinfo=UTC)
+
+bp = df.Blueprint()
+log = logging.getLogger("analysis.retention")
+
+
+@bp.timer_trigger(arg_name="timer", schedule=get_settings().purge_schedule, run_on_startup=False)
+@bp.durable_client_input(client_name="client")
+async def purge_finished_operations(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
+    cutoff = datetime.now(UTC) - timedelta(seconds=get_settings().result_ttl_seconds)
+    result = await client.purge_instance_history_by(
+        created_time_from=PURGE_FROM, created_time_to=cutoff, runtime_status=FINISHED_STATUSES
+    )
+    log.info("[Retention] Purged %d finished operations created before %s", result.instances_deleted, cutoff.isoformat())
