@@ -36,5 +36,7 @@ def check_analysis_status(request: dict) -> dict:
 
 
 def _error(exc: Exception) -> dict:
-    code = getattr(exc, "code", None) or (f"HTTP{exc.http_status}" if getattr(exc, "http_status", None) else "ServiceUnavailable")
+    code = getattr(exc, "code", None) or (
+        f"HTTP{exc.http_status}" if getattr(exc, "http_status", None) else "ServiceUnavailable"
+    )
     return {"code": code, "message": getattr(exc, "message", None) or str(exc)}

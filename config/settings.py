@@ -115,9 +115,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_request_bytes=int(read.number("MAX_REQUEST_BYTES", 1_048_576, minimum=1024, maximum=100 * 1_048_576)),
     )
     if len(settings.purge_schedule.split()) != 6:
-        read.problems.append(
-            f"PURGE_SCHEDULE must be a six-field NCRONTAB expression, got {settings.purge_schedule!r}"
-        )
+        read.problems.append(f"PURGE_SCHEDULE must be a six-field NCRONTAB expression, got {settings.purge_schedule!r}")
     if settings.poll_initial_interval_seconds > settings.poll_max_interval_seconds:
         read.problems.append("POLL_INITIAL_INTERVAL_SECONDS must not exceed POLL_MAX_INTERVAL_SECONDS")
     elif worst_case_checks(settings.polling_policy) > MAX_CHECKS_PER_ANALYSIS:

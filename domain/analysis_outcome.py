@@ -71,5 +71,8 @@ def progress_status(
         "elapsedSeconds": round(elapsed_seconds, 3),
     }
     if last_error:
-        status["lastError"] = {"code": str(last_error.get("code"))[:100], "message": str(last_error.get("message"))[:300]}
+        status["lastError"] = {
+            "code": str(last_error.get("code"))[:100],
+            "message": str(last_error.get("message"))[:300],
+        }
     return status

@@ -48,7 +48,12 @@ class AnalyzeRequest:
     def fingerprint_source(self) -> str:
         """A canonical text of what makes two requests 'the same analysis' (for idempotency)."""
         return json.dumps(
-            {"analyzerId": self.analyzer_id, "inputs": list(self.inputs), "pages": self.pages, "locale": self.locale},
+            {
+                "analyzerId": self.analyzer_id,
+                "inputs": list(self.inputs),
+                "pages": self.pages,
+                "locale": self.locale,
+            },
             sort_keys=True,
             separators=(",", ":"),
         )
@@ -79,7 +84,9 @@ def parse_analyze_request(path_analyzer_id: str, body: bytes, *, max_inputs: int
     if not isinstance(files, list) or not files:
         raise ValidationError("InvalidInputFiles", "inputFiles must be a non-empty list of strings.")
     if len(files) > max_inputs:
-        raise ValidationError("TooManyInputFiles", f"inputFiles has {len(files)} entries; at most {max_inputs} allowed.")
+        raise ValidationError(
+            "TooManyInputFiles", f"inputFiles has {len(files)} entries; at most {max_inputs} allowed."
+        )
 
     inputs: list[dict] = []
     for index, entry in enumerate(files):
@@ -112,15 +119,14 @@ def check_analyzer_id(analyzer_id: str) -> None:
 
 def check_group_id(group_id: str) -> None:
     if not GROUP_ID_PATTERN.fullmatch(group_id):
-        raise ValidationError(
-            "InvalidGroupId", "X-Group-ID must be 1-128 characters of letters, digits, '_' or '-'."
-        )
+        raise ValidationError("InvalidGroupId", "X-Group-ID must be 1-128 characters of letters, digits, '_' or '-'.")
 
 
 def check_idempotency_key(key: str) -> None:
     if not IDEMPOTENCY_KEY_PATTERN.fullmatch(key):
         raise ValidationError(
-            "InvalidIdempotencyKey", "Idempotency-Key must be 1-200 printable ASCII characters without spaces."
+            "InvalidIdempotencyKey",
+            "Idempotency-Key must be 1-200 printable ASCII characters without spaces.",
         )
 
 

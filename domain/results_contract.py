@@ -29,7 +29,9 @@ def error_answer(status: int, code: str, message: str, headers: dict[str, str] |
     return HttpAnswer(status, {"error": {"code": code, "message": message}}, headers or {})
 
 
-def submitted_answer(operation_id: str, analyzer_id: str, retry_after_seconds: int, *, existing: bool = False) -> HttpAnswer:
+def submitted_answer(
+    operation_id: str, analyzer_id: str, retry_after_seconds: int, *, existing: bool = False
+) -> HttpAnswer:
     path = results_path(analyzer_id, operation_id)
     message = (
         "This Idempotency-Key already started this analysis; poll resultsEndpoint for the result."
@@ -110,7 +112,10 @@ def answer_for_orchestration(
     # Failed, or Completed without the expected output: the workflow itself broke.
     return ended_answer(
         FAILED,
-        {"code": "OrchestrationFailed", "message": "The analysis workflow failed unexpectedly; see the service logs."},
+        {
+            "code": "OrchestrationFailed",
+            "message": "The analysis workflow failed unexpectedly; see the service logs.",
+        },
         operation_id,
         elapsed_seconds,
     )

@@ -91,7 +91,11 @@ async def get_analysis_results(req: func.HttpRequest, client: df.DurableOrchestr
             _seconds_since(status.last_updated_time),
         )
     elif answer.status == 500:
-        log.info("[AnalysisResults] Analysis ended without a result for %s: %s", operation_id, answer.body["status"])
+        log.info(
+            "[AnalysisResults] Analysis ended without a result for %s: %s",
+            operation_id,
+            answer.body["status"],
+        )
     return to_http_response(answer)
 
 
@@ -106,7 +110,9 @@ async def _service_fallback(analyzer_id: str, operation_id: str) -> func.HttpRes
         if exc.http_status == 404:
             return _not_found()
         log.warning("[AnalysisResults] Direct status check refused for %s: %s", operation_id, exc.code)
-        return to_http_response(error_answer(502, exc.code or "UpstreamError", "Content Understanding refused the status check."))
+        return to_http_response(
+            error_answer(502, exc.code or "UpstreamError", "Content Understanding refused the status check.")
+        )
     except TransientServiceError:
         log.warning("[AnalysisResults] Direct status check unavailable for %s", operation_id)
         headers = {"Retry-After": str(POLL_RETRY_AFTER_SECONDS)}
@@ -141,7 +147,12 @@ async def cancel_analysis(req: func.HttpRequest, client: df.DurableOrchestration
     await client.terminate(operation_id, "Canceled by the caller.")
     log.info("[AnalysisResults] Analysis canceled for %s", operation_id)
     path = results_path(analyzer_id, operation_id)
-    body = {"status": "canceling", "operationId": operation_id, "analyzerId": analyzer_id, "resultsEndpoint": path}
+    body = {
+        "status": "canceling",
+        "operationId": operation_id,
+        "analyzerId": analyzer_id,
+        "resultsEndpoint": path,
+    }
     return func.HttpResponse(
         body=json.dumps(body),
         status_code=202,

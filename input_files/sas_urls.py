@@ -54,9 +54,7 @@ def account_key_from_connection_string(connection_string: str | None) -> tuple[s
     """(account name, key) when the connection string carries a key; None for identity-based connections."""
     if not connection_string:
         return None
-    fields = dict(
-        part.split("=", 1) for part in connection_string.split(";") if "=" in part
-    )
+    fields = dict(part.split("=", 1) for part in connection_string.split(";") if "=" in part)
     if fields.get("UseDevelopmentStorage", "").lower() == "true":
         return DEVELOPMENT_ACCOUNT, DEVELOPMENT_KEY
     if fields.get("AccountName") and fields.get("AccountKey"):
@@ -87,7 +85,11 @@ class SasUrlFactory:
         else:
             delegation_key = self._user_delegation_key(location, now, expiry)
             token = generate_blob_sas(
-                location.account_name, location.container, file_id, user_delegation_key=delegation_key, **signing
+                location.account_name,
+                location.container,
+                file_id,
+                user_delegation_key=delegation_key,
+                **signing,
             )
         return f"{location.blob_url(file_id)}?{token}"
 

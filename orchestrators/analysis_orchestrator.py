@@ -11,7 +11,14 @@ from datetime import timedelta
 
 import azure.durable_functions as df
 
-from domain.analysis_outcome import CANCELED, FAILED, TIMEOUT, analysis_output, outcome_for_service_status, progress_status
+from domain.analysis_outcome import (
+    CANCELED,
+    FAILED,
+    TIMEOUT,
+    analysis_output,
+    outcome_for_service_status,
+    progress_status,
+)
 from domain.polling_schedule import PollingPolicy, next_check_delay, submit_retry_delay
 
 ORCHESTRATOR_NAME = "analysis_orchestrator"
@@ -39,7 +46,13 @@ def analysis_orchestrator(context: df.DurableOrchestrationContext):
 
     def finish(outcome: str, *, attempts: int, azure_id: str | None, result=None, error=None) -> dict:
         context.set_custom_status(
-            progress_status("done", azure_status=outcome, attempts=attempts, last_checked_at=None, elapsed_seconds=elapsed())
+            progress_status(
+                "done",
+                azure_status=outcome,
+                attempts=attempts,
+                last_checked_at=None,
+                elapsed_seconds=elapsed(),
+            )
         )
         return analysis_output(
             outcome,
@@ -64,15 +77,27 @@ def analysis_orchestrator(context: df.DurableOrchestrationContext):
         except Exception as exc:  # an activity failure surfaces as an exception from the yield
             submit_failures += 1
             delay = submit_retry_delay(submit_failures)
-            say("[BackgroundPoll] Submit attempt %d failed for operation: %s (%s)", submit_failures, operation_id, exc)
+            say(
+                "[BackgroundPoll] Submit attempt %d failed for operation: %s (%s)",
+                submit_failures,
+                operation_id,
+                exc,
+            )
             if delay is None:
                 say("[BackgroundPoll] Analysis failed for %s: could not submit", operation_id)
-                error = {"code": "SubmitFailed", "message": "Content Understanding could not be reached to submit."}
+                error = {
+                    "code": "SubmitFailed",
+                    "message": "Content Understanding could not be reached to submit.",
+                }
                 return finish(FAILED, attempts=0, azure_id=None, error=error)
             yield context.create_timer(context.current_utc_datetime + timedelta(seconds=delay))
 
     if not submitted.get("ok"):
-        say("[BackgroundPoll] Analysis failed for %s: submit rejected (%s)", operation_id, submitted["error"].get("code"))
+        say(
+            "[BackgroundPoll] Analysis failed for %s: submit rejected (%s)",
+            operation_id,
+            submitted["error"].get("code"),
+        )
         return finish(FAILED, attempts=0, azure_id=None, error=submitted["error"])
     operation = submitted["operation"]
     azure_id = operation["operation_id"]
@@ -109,14 +134,34 @@ def analysis_orchestrator(context: df.DurableOrchestrationContext):
         outcome = outcome_for_service_status(azure_status) if check["kind"] == "status" else None
         if outcome is not None:
             if outcome == FAILED:
-                say("[BackgroundPoll] Analysis failed for %s: %s", operation_id, (check.get("error") or {}).get("code"))
+                say(
+                    "[BackgroundPoll] Analysis failed for %s: %s",
+                    operation_id,
+                    (check.get("error") or {}).get("code"),
+                )
             elif outcome == CANCELED:
                 say("[BackgroundPoll] Analysis canceled by the service for %s", operation_id)
             else:
-                say("[BackgroundPoll] Analysis completed for %s after %d checks, %.1fs", operation_id, attempts, elapsed())
-            return finish(outcome, attempts=attempts, azure_id=azure_id, result=check.get("result"), error=check.get("error"))
+                say(
+                    "[BackgroundPoll] Analysis completed for %s after %d checks, %.1fs",
+                    operation_id,
+                    attempts,
+                    elapsed(),
+                )
+            return finish(
+                outcome,
+                attempts=attempts,
+                azure_id=azure_id,
+                result=check.get("result"),
+                error=check.get("error"),
+            )
         if elapsed() >= policy.timeout_seconds:
-            say("[BackgroundPoll] Analysis timed out for %s after %.1fs (%d checks)", operation_id, elapsed(), attempts)
+            say(
+                "[BackgroundPoll] Analysis timed out for %s after %.1fs (%d checks)",
+                operation_id,
+                elapsed(),
+                attempts,
+            )
             error = {
                 "code": "Timeout",
                 "message": f"The analysis did not finish within {policy.timeout_seconds:g} seconds.",

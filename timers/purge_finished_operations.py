@@ -33,4 +33,8 @@ async def purge_finished_operations(timer: func.TimerRequest, client: df.Durable
     result = await client.purge_instance_history_by(
         created_time_from=PURGE_FROM, created_time_to=cutoff, runtime_status=FINISHED_STATUSES
     )
-    log.info("[Retention] Purged %d finished operations created before %s", result.instances_deleted, cutoff.isoformat())
+    log.info(
+        "[Retention] Purged %d finished operations created before %s",
+        result.instances_deleted,
+        cutoff.isoformat(),
+    )

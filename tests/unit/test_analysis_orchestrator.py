@@ -12,7 +12,10 @@ from tests.unit.orchestration_replay import ActivityFailure, replay
 HANDLE = analysis_orchestrator.build().get_user_function()
 START = datetime(2026, 11, 29, 12, 0, 0, tzinfo=UTC)
 POLICY = PollingPolicy(timeout_seconds=60, initial_interval_seconds=2, max_interval_seconds=8)
-OPERATION = {"operation_id": "azure-op-1", "operation_location": "https://cu.example/analyzerResults/azure-op-1?api-version=x"}
+OPERATION = {
+    "operation_id": "azure-op-1",
+    "operation_location": "https://cu.example/analyzerResults/azure-op-1?api-version=x",
+}
 RESULT = {"id": "azure-op-1", "status": "Succeeded", "result": {"contents": [{"fields": {}}]}}
 
 
@@ -40,7 +43,13 @@ def service(statuses, submit=None):
         item = statuses.pop(0) if len(statuses) > 1 else statuses[0]
         if isinstance(item, dict):
             return item
-        return {"kind": "status", "status": item, "retryAfter": None, "result": RESULT if item == "Succeeded" else None, "error": None}
+        return {
+            "kind": "status",
+            "status": item,
+            "retryAfter": None,
+            "result": RESULT if item == "Succeeded" else None,
+            "error": None,
+        }
 
     return activity
 
@@ -69,8 +78,13 @@ def test_the_submit_carries_the_operation_id_and_the_whole_job():
 
 
 def test_failed_analysis_carries_the_service_error():
-    failed = {"kind": "status", "status": "Failed", "retryAfter": None, "result": None,
-              "error": {"code": "InvalidContent", "message": "The file is corrupted."}}
+    failed = {
+        "kind": "status",
+        "status": "Failed",
+        "retryAfter": None,
+        "result": None,
+        "error": {"code": "InvalidContent", "message": "The file is corrupted."},
+    }
     run = replay(HANDLE, job(), START, service(["Running", failed]))
     assert run.output["outcome"] == "failed"
     assert run.output["error"] == {"code": "InvalidContent", "message": "The file is corrupted."}
@@ -84,7 +98,11 @@ def test_canceled_by_the_service_ends_as_canceled():
 
 
 def test_transient_check_errors_are_recorded_and_polling_goes_on():
-    transient = {"kind": "transient_error", "error": {"code": "HTTP503", "message": "busy"}, "retryAfter": None}
+    transient = {
+        "kind": "transient_error",
+        "error": {"code": "HTTP503", "message": "busy"},
+        "retryAfter": None,
+    }
     run = replay(HANDLE, job(), START, service([transient, transient, "Running", "Succeeded"]))
     assert run.output["outcome"] == "succeeded"
     assert run.output["attempts"] == 4
@@ -93,7 +111,11 @@ def test_transient_check_errors_are_recorded_and_polling_goes_on():
 
 
 def test_retry_after_from_the_service_is_honoured():
-    throttled = {"kind": "transient_error", "error": {"code": "HTTP429", "message": "slow down"}, "retryAfter": 7}
+    throttled = {
+        "kind": "transient_error",
+        "error": {"code": "HTTP429", "message": "slow down"},
+        "retryAfter": 7,
+    }
     run = replay(HANDLE, job(), START, service([throttled, "Succeeded"]))
     assert [t for t, _ in checks(run)] == [0, 7]
 

@@ -38,7 +38,10 @@ def test_frontend_body_with_unknown_fields_is_accepted():
             "somethingNew": {"tolerated": True},
         }
     )
-    assert request.inputs == ({"url": "https://files.example.com/a.pdf?sv=1&sig=abc"}, {"fileId": "invoices/2024/b.pdf"})
+    assert request.inputs == (
+        {"url": "https://files.example.com/a.pdf?sv=1&sig=abc"},
+        {"fileId": "invoices/2024/b.pdf"},
+    )
     assert request.file_ids == ("invoices/2024/b.pdf",)
     assert (request.pages, request.locale, request.case_id) == ("1-3,5", "en-US", "case-7")
 

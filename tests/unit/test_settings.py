@@ -37,7 +37,12 @@ def test_every_bad_value_is_named_in_one_message():
     with pytest.raises(SettingsError) as caught:
         load_settings(env)
     message = str(caught.value)
-    for name in ("CONTENT_UNDERSTANDING_ENDPOINT", "ANALYSIS_TIMEOUT_SECONDS", "POLL_MAX_INTERVAL_SECONDS", "PURGE_SCHEDULE"):
+    for name in (
+        "CONTENT_UNDERSTANDING_ENDPOINT",
+        "ANALYSIS_TIMEOUT_SECONDS",
+        "POLL_MAX_INTERVAL_SECONDS",
+        "PURGE_SCHEDULE",
+    ):
         assert name in message
 
 
@@ -48,7 +53,14 @@ def test_every_bad_value_is_named_in_one_message():
         ({"CONTENT_UNDERSTANDING_ENDPOINT": "http://cu.example.com"}, "must use https"),
         ({"CONTENT_UNDERSTANDING_ENDPOINT": "https://u:p@cu.example.com"}, "credentials"),
         ({"POLL_INITIAL_INTERVAL_SECONDS": "20", "POLL_MAX_INTERVAL_SECONDS": "10"}, "must not exceed"),
-        ({"ANALYSIS_TIMEOUT_SECONDS": "86400", "POLL_INITIAL_INTERVAL_SECONDS": "1", "POLL_MAX_INTERVAL_SECONDS": "1"}, "status checks per analysis"),
+        (
+            {
+                "ANALYSIS_TIMEOUT_SECONDS": "86400",
+                "POLL_INITIAL_INTERVAL_SECONDS": "1",
+                "POLL_MAX_INTERVAL_SECONDS": "1",
+            },
+            "status checks per analysis",
+        ),
         ({"INPUT_CONTAINER_URL": "http://storage.example.com/c"}, "INPUT_CONTAINER_URL"),
         ({"MAX_INPUT_FILES": "0"}, "MAX_INPUT_FILES"),
     ],

@@ -1,0 +1,259 @@
+"""The product over HTTP only: what the frontend and an operator see."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from tests.e2e.conftest import E2E_TIMEOUT_SECONDS, SIM_KEY, start_host
+from tests.support import wait_until
+
+DOC = "https://files.example.com/invoice.pdf"
+ANALYZER = "prebuilt-invoice"
+
+
+def analyze(stack, *files, analyzer=ANALYZER, headers=None, **extra):
+    body = {"analyzerId": analyzer, "inputFiles": list(files or [DOC]), "analysisMode": "pro", **extra}
+    return requests.post(
+        f"{stack.base_url}/pro-mode/content-analyzers/{analyzer}:analyze",
+        json=body,
+        headers=headers,
+        timeout=10,
+    )
+
+
+def results(stack, operation_id, analyzer=ANALYZER, headers=None, base_url=None):
+    url = f"{base_url or stack.base_url}/pro-mode/content-analyzers/{analyzer}/results/{operation_id}"
+    return requests.get(url, params={"api-version": "2025-05-01-preview"}, headers=headers, timeout=10)
+
+
+def poll(stack, operation_id, *, timeout=30, interval=0.25, **kwargs):
+    """Poll like the frontend (time-compressed); return every response until the first non-202."""
+    seen = []
+
+    def done():
+        response = results(stack, operation_id, **kwargs)
+        seen.append(response)
+        return response.status_code != 202
+
+    wait_until(done, timeout=timeout, interval=interval, message=f"operation {operation_id} still running")
+    return seen
+
+
+def start(stack, *files, **kwargs) -> str:
+    response = analyze(stack, *files, **kwargs)
+    assert response.status_code == 202, response.text
+    return response.json()["operationId"]
+
+
+def test_seed_test_1_submit_then_processing_then_result(stack):
+    response = analyze(stack, f"{DOC}?sim_duration=2")
+    assert response.status_code == 202
+    body = response.json()
+    operation_id = body["operationId"]
+    assert body["status"] == "submitted"
+    assert body["analyzerId"] == ANALYZER
+    assert body["resultsEndpoint"] == f"/pro-mode/content-analyzers/{ANALYZER}/results/{operation_id}"
+    assert response.headers["Location"] == body["resultsEndpoint"]
+    assert int(response.headers["Retry-After"]) > 0
+
+    # The POST did not wait for the analysis: it is still processing right after.
+    first = results(stack, operation_id)
+    assert first.status_code == 202
+    processing = first.json()
+    assert processing["status"] == "processing"
+    assert isinstance(processing["elapsed_seconds"], int | float)
+    assert set(processing["progress"]) == {"azureStatus", "attempts", "lastCheckedAt"}
+    assert first.headers["Retry-After"]
+
+    final = poll(stack, operation_id)[-1]
+    assert final.status_code == 200
+    result = final.json()
+    assert result["status"] == "Succeeded"
+    assert result["id"]
+    assert result["result"]["contents"][0]["fields"]
+    assert "usage" in result
+
+
+def test_seed_test_2_every_poll_is_202_until_the_single_200(stack):
+    operation_id = start(stack, f"{DOC}?sim_duration=3")
+    seen = poll(stack, operation_id, interval=0.25)
+    codes = [response.status_code for response in seen]
+    assert codes[-1] == 200
+    assert set(codes[:-1]) == {202}
+    assert len(codes) >= 5  # it really was polled while running
+    elapsed = [response.json()["elapsed_seconds"] for response in seen[:-1]]
+    assert elapsed == sorted(elapsed)
+
+
+def test_results_stay_readable_after_the_first_read(stack):
+    operation_id = start(stack, f"{DOC}?sim_duration=0.5")
+    first = poll(stack, operation_id)[-1]
+    second = results(stack, operation_id)
+    assert first.status_code == second.status_code == 200
+    assert first.json() == second.json()
+
+
+def test_failed_analysis_answers_500_with_the_service_error(stack):
+    operation_id = start(stack, f"{DOC}?sim_outcome=failed&sim_duration=0.5")
+    final = poll(stack, operation_id)[-1]
+    assert final.status_code == 500
+    body = final.json()
+    assert body["status"] == "failed"
+    assert body["operationId"] == operation_id
+    assert body["error"]["code"] and body["error"]["message"]
+
+
+def test_stuck_analysis_times_out_with_a_500_timeout_body(stack):
+    if not stack.local:
+        pytest.skip("needs the fixture's compressed ANALYSIS_TIMEOUT_SECONDS")
+    operation_id = start(stack, f"{DOC}?sim_outcome=stuck")
+    final = poll(stack, operation_id, timeout=E2E_TIMEOUT_SECONDS + 20)[-1]
+    assert final.status_code == 500
+    body = final.json()
+    assert body["status"] == "timeout"
+    assert body["error"]["code"] == "Timeout"
+    assert body["elapsed_seconds"] >= E2E_TIMEOUT_SECONDS
+
+
+def test_cancel_terminates_and_later_gets_say_canceled(stack):
+    operation_id = start(stack, f"{DOC}?sim_duration=30")
+    url = f"{stack.base_url}/pro-mode/content-analyzers/{ANALYZER}/results/{operation_id}"
+    canceled = requests.delete(url, timeout=10)
+    assert canceled.status_code == 202
+    final = poll(stack, operation_id)[-1]
+    assert final.status_code == 500
+    assert final.json()["status"] == "canceled"
+    again = requests.delete(url, timeout=10)
+    assert again.status_code == 409
+
+
+def test_unknown_operation_is_404(stack):
+    response = results(stack, str(uuid.uuid4()))
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "OperationNotFound"
+    assert results(stack, "not a valid id!").status_code == 404
+
+
+def test_operation_submitted_directly_to_the_service_is_still_served(stack):
+    if not stack.simulator_url:
+        pytest.skip("needs the simulator's URL (E2E_SIMULATOR_URL)")
+    submitted = requests.post(
+        f"{stack.simulator_url}/contentunderstanding/analyzers/{ANALYZER}:analyze",
+        params={"api-version": "2025-11-01"},
+        json={"inputs": [{"url": f"{DOC}?sim_duration=0.5"}]},
+        headers={"Ocp-Apim-Subscription-Key": SIM_KEY},
+        timeout=10,
+    )
+    legacy_id = submitted.json()["id"]
+    final = poll(stack, legacy_id)[-1]
+    assert final.status_code == 200
+    assert final.json()["id"] == legacy_id
+
+
+def test_analyzer_and_group_must_match_the_operation(stack):
+    group = {"X-Group-ID": "team-one-123"}
+    operation_id = start(stack, f"{DOC}?sim_duration=0.5", headers=group)
+    assert results(stack, operation_id, headers=group).status_code in (200, 202)
+    assert results(stack, operation_id).status_code == 404
+    assert results(stack, operation_id, headers={"X-Group-ID": "team-two-456"}).status_code == 404
+    assert results(stack, operation_id, analyzer="prebuilt-layout", headers=group).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"inputFiles": []}, "InvalidInputFiles"),
+        ({"analyzerId": "other"}, "AnalyzerIdMismatch"),
+        ({"inputFiles": ["http://files.example.com/a.pdf"]}, "InvalidInputUrl"),
+        ({"inputFiles": ["../etc/passwd"]}, "InvalidFileId"),
+    ],
+)
+def test_invalid_requests_are_400_and_start_nothing(stack, body, code):
+    payload = {"analyzerId": ANALYZER, "inputFiles": [DOC], **body}
+    response = requests.post(
+        f"{stack.base_url}/pro-mode/content-analyzers/{ANALYZER}:analyze", json=payload, timeout=10
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == code
+
+
+def test_invalid_json_and_bad_analyzer_ids_are_400(stack):
+    url = f"{stack.base_url}/pro-mode/content-analyzers/{ANALYZER}:analyze"
+    assert requests.post(url, data=b"{nope", timeout=10).json()["error"]["code"] == "InvalidJson"
+    bad = requests.post(
+        f"{stack.base_url}/pro-mode/content-analyzers/bad$id:analyze", json={"inputFiles": [DOC]}, timeout=10
+    )
+    assert bad.status_code == 400
+    assert bad.json()["error"]["code"] == "InvalidAnalyzerId"
+
+
+def test_idempotency_key_gives_one_operation_even_when_requests_race(stack):
+    key = {"Idempotency-Key": f"order-{uuid.uuid4()}"}
+    before = requests.get(f"{stack.simulator_url}/_sim/stats", timeout=5).json() if stack.simulator_url else None
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(lambda _: analyze(stack, f"{DOC}?sim_duration=1", headers=key), range(6)))
+    assert {r.status_code for r in responses} == {202}
+    ids = {r.json()["operationId"] for r in responses}
+    assert len(ids) == 1
+    operation_id = ids.pop()
+    assert poll(stack, operation_id)[-1].status_code == 200
+    if before is not None:
+        after = requests.get(f"{stack.simulator_url}/_sim/stats", timeout=5).json()
+        assert after["status_calls_by_operation"].keys() - before["status_calls_by_operation"].keys() == {
+            results(stack, operation_id).json()["id"]
+        }
+    # The same key with a different request is refused, not silently merged.
+    conflict = analyze(stack, "https://files.example.com/other.pdf", headers=key)
+    assert conflict.status_code == 409
+    # Another group may use the same key independently.
+    other = analyze(stack, f"{DOC}?sim_duration=0.5", headers={**key, "X-Group-ID": "another-group"})
+    assert other.status_code == 202 and other.json()["operationId"] != operation_id
+
+
+def test_fifty_analyses_at_once_all_complete(stack):
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        ids = list(pool.map(lambda i: start(stack, f"{DOC}?n={i}&sim_duration=1"), range(50)))
+    assert len(set(ids)) == 50
+    pending = set(ids)
+
+    def all_done():
+        for operation_id in list(pending):
+            response = results(stack, operation_id)
+            assert response.status_code in (200, 202), response.text
+            if response.status_code == 200:
+                pending.discard(operation_id)
+        return not pending
+
+    wait_until(all_done, timeout=90, interval=0.5, message=f"{len(pending)} analyses did not complete")
+
+
+def test_host_killed_mid_analysis_finishes_after_restart(simulator_process, tmp_path):
+    if simulator_process is None:
+        pytest.skip("needs a local host the test can kill")
+    host = start_host(simulator_process.url, tmp_path / "state")
+    try:
+        response = requests.post(
+            f"{host.url}/pro-mode/content-analyzers/{ANALYZER}:analyze",
+            json={"inputFiles": [f"{DOC}?sim_duration=3"]},
+            timeout=10,
+        )
+        operation_id = response.json()["operationId"]
+        status_url = f"{host.url}/pro-mode/content-analyzers/{ANALYZER}/results/{operation_id}"
+        wait_until(lambda: (requests.get(status_url, timeout=5).json().get("progress") or {}).get("attempts", 0) >= 1)
+        host.kill()  # SIGKILL: no chance to flush or say goodbye
+    finally:
+        host.stop()
+    restarted = start_host(simulator_process.url, tmp_path / "state")
+    try:
+        url = f"{restarted.url}/pro-mode/content-analyzers/{ANALYZER}/results/{operation_id}"
+        final = wait_until(
+            lambda: (r := requests.get(url, timeout=5)).status_code != 202 and r, timeout=30, interval=0.25
+        )
+        assert final.status_code == 200, final.text
+        assert final.json()["status"] == "Succeeded"
+    finally:
+        restarted.stop()

@@ -1,0 +1,114 @@
+"""The JSON the frontend sees, for every state an operation can be in."""
+
+import pytest
+
+from domain.analysis_outcome import analysis_output
+from domain.results_contract import answer_for_orchestration, answer_for_service_status, submitted_answer
+
+BODY = {
+    "id": "azure-1",
+    "status": "Succeeded",
+    "result": {"contents": [{"fields": {"A": {"type": "string"}}}]},
+    "usage": {},
+}
+
+
+def output(outcome, **kwargs):
+    return analysis_output(
+        outcome,
+        analyzer_id="prebuilt-invoice",
+        azure_operation_id="azure-1",
+        attempts=3,
+        elapsed_seconds=42.25,
+        completed_at="2026-11-29T12:00:42+00:00",
+        **kwargs,
+    )
+
+
+def orchestration(runtime_status, out=None, custom=None, elapsed=12.34):
+    return answer_for_orchestration(runtime_status, out, custom, "op-1", "prebuilt-invoice", elapsed, 5)
+
+
+def test_submitted_answer_is_what_the_seed_promised():
+    answer = submitted_answer("op-1", "prebuilt-invoice", 5)
+    assert answer.status == 202
+    assert answer.body["status"] == "submitted"
+    assert answer.body["operationId"] == "op-1"
+    assert answer.body["resultsEndpoint"] == "/pro-mode/content-analyzers/prebuilt-invoice/results/op-1"
+    assert answer.headers == {"Location": answer.body["resultsEndpoint"], "Retry-After": "5"}
+
+
+@pytest.mark.parametrize("runtime_status", ["Pending", "Running", "ContinuedAsNew", "Suspended"])
+def test_running_operations_answer_202_processing_with_progress(runtime_status):
+    custom = {
+        "phase": "polling",
+        "azureStatus": "Running",
+        "attempts": 4,
+        "lastCheckedAt": "2026-11-29T12:00:10+00:00",
+    }
+    answer = orchestration(runtime_status, custom=custom)
+    assert answer.status == 202
+    assert answer.body["status"] == "processing"
+    assert answer.body["elapsed_seconds"] == 12.3
+    assert answer.body["progress"] == {
+        "azureStatus": "Running",
+        "attempts": 4,
+        "lastCheckedAt": "2026-11-29T12:00:10+00:00",
+    }
+    assert answer.headers["Retry-After"] == "5"
+    assert answer.headers["Location"].endswith("/results/op-1")
+
+
+def test_pending_without_custom_status_still_has_a_progress_object():
+    answer = orchestration("Pending")
+    assert answer.body["progress"] == {"azureStatus": None, "attempts": 0, "lastCheckedAt": None}
+
+
+def test_success_answers_200_with_the_service_body_unchanged():
+    answer = orchestration("Completed", output("succeeded", result=BODY))
+    assert (answer.status, answer.body) == (200, BODY)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "error", "code"),
+    [
+        ("failed", {"code": "InvalidContent", "message": "corrupt"}, "InvalidContent"),
+        ("canceled", None, "Canceled"),
+        ("timeout", {"code": "Timeout", "message": "too slow"}, "Timeout"),
+    ],
+)
+def test_ended_without_result_answers_500_with_the_error(outcome, error, code):
+    answer = orchestration("Completed", output(outcome, error=error))
+    assert answer.status == 500
+    assert answer.body["status"] == outcome
+    assert answer.body["error"]["code"] == code
+    assert answer.body["operationId"] == "op-1"
+    assert answer.body["elapsed_seconds"] == 42.2
+
+
+def test_terminated_orchestration_reads_as_canceled():
+    answer = orchestration("Terminated", "Canceled by the caller.")
+    assert answer.status == 500
+    assert answer.body["status"] == "canceled"
+    assert answer.body["error"] == {"code": "Canceled", "message": "Canceled by the caller."}
+
+
+def test_failed_orchestration_does_not_leak_internals():
+    answer = orchestration("Failed", "Traceback (most recent call last): ... secret")
+    assert answer.status == 500
+    assert answer.body["status"] == "failed"
+    assert answer.body["error"]["code"] == "OrchestrationFailed"
+    assert "Traceback" not in str(answer.body)
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [("NotStarted", 202), ("running", 202), ("Succeeded", 200), ("Failed", 500), ("canceled", 500)],
+)
+def test_direct_service_status_maps_the_same_way(status, expected):
+    answer = answer_for_service_status(status, BODY, "Bad", "bad input", "op-9", "prebuilt-invoice", 5)
+    assert answer.status == expected
+    if expected == 200:
+        assert answer.body == BODY
+    if expected == 500:
+        assert answer.body["error"] == {"code": "Bad", "message": "bad input"}
