@@ -1,0 +1,66 @@
+"""Value objects that cross process boundaries (durable activity inputs), hence plain-JSON friendly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+DEFAULT_API_VERSION = "2025-11-01"
+TERMINAL_STATUSES = frozenset({"Succeeded", "Failed", "Canceled"})
+KNOWN_STATUSES = ("NotStarted", "Running", "Succeeded", "Failed", "Canceled")
+_CANONICAL_BY_LOWER = {name.lower(): name for name in KNOWN_STATUSES}
+
+
+def canonical_status(raw: str) -> str:
+    """Map any casing the service (or a sample) uses to the spec's spelling; unknown values pass through."""
+    return _CANONICAL_BY_LOWER.get(raw.strip().lower(), raw)
+
+
+@dataclass(frozen=True)
+class AnalysisOperation:
+    """A submitted analysis: its id plus the polling URL exactly as the service returned it."""
+
+    operation_id: str
+    operation_location: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"operation_id": self.operation_id, "operation_location": self.operation_location}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AnalysisOperation:
+        return cls(operation_id=str(data["operation_id"]), operation_location=str(data["operation_location"]))
+
+
+@dataclass(frozen=True)
+class AnalysisStatus:
+    """One observation of an operation; a Failed analysis is data here, not an exception."""
+
+    status: str
+    body: dict[str, Any] | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    retry_after: float | None = None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "body": self.body,
+            "error_code": self.error_code,
+            "error_message": self.error_message,
+            "retry_after": self.retry_after,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AnalysisStatus:
+        retry_after = data.get("retry_after")
+        return cls(
+            status=str(data["status"]),
+            body=data.get("body"),
+            error_code=data.get("error_code"),
+            error_message=data.get("error_message"),
+            retry_after=float(retry_after) if retry_after is not None else None,
+        )

@@ -1,0 +1,26 @@
+"""Knobs of the simulator, shared by the CLI and start_simulator()."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SUPPORTED_API_VERSIONS = frozenset({"2025-11-01", "2025-05-01-preview", "2024-12-01-preview"})
+
+
+@dataclass
+class SimulatorOptions:
+    host: str = "127.0.0.1"
+    port: int = 0
+    duration: float = 5.0  # simulated analysis time in seconds (per-analysis override: sim_duration)
+    key: str | None = None  # when set, only exactly this subscription key is accepted
+    analyzers: list[str] = field(default_factory=list)  # custom analyzers that exist from the start
+    submit_fail: int = 0  # the next N analyze calls answer submit_fail_status
+    submit_fail_status: int = 503
+    submit_throttle: int = 0  # the next N analyze calls answer 429 with Retry-After
+    submit_retry_after: float = 1.0
+    quiet: bool = False
+    # Base URL written into Operation-Location; "{port}" is replaced by the bound port.
+    # None = derive it from the request's Host header, like the service echoes its endpoint.
+    public_base_url: str | None = None
+    # Adds an opaque query parameter to Operation-Location that status/delete calls must send back.
+    signed_operation_location: bool = False

@@ -1,0 +1,157 @@
+"""submit(): request shape, Operation-Location handling, and which failures it retries."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from content_understanding import TransientServiceError
+from simulator import start_simulator
+from tests.content_understanding.stubs import TEST_KEY, CannedResponse, closed_port_url
+
+DOC = "https://example.com/doc.pdf"
+ACCEPTED = CannedResponse(
+    202,
+    {"id": "op-1", "status": "NotStarted"},
+    {"Operation-Location": "{base}/contentunderstanding/analyzerResults/op-1?api-version=2025-11-01"},
+)
+
+
+def test_request_shape_follows_ga(scripted, make_client):
+    server = scripted([ACCEPTED])
+    client = make_client(server.base_url)
+
+    client.submit(
+        "prebuilt-invoice",
+        [DOC, "https://example.com/b.pdf"],
+        pages="1-3",
+        processing_location="dataZone",
+        locale="de-DE",
+    )
+    client.submit("prebuilt-invoice", [DOC])
+
+    first, second = server.requests
+    assert first.method == "POST"
+    assert first.path == (
+        "/contentunderstanding/analyzers/prebuilt-invoice:analyze?api-version=2025-11-01&processingLocation=dataZone"
+    )
+    assert first.json() == {
+        "inputs": [{"url": DOC, "range": "1-3"}, {"url": "https://example.com/b.pdf", "range": "1-3"}]
+    }
+    assert "de-DE" not in first.body.decode()  # GA has no per-request locale
+    assert first.headers["Ocp-Apim-Subscription-Key"] == TEST_KEY
+    assert first.headers["x-ms-useragent"] == "content-analysis-functions"
+    ids = {str(uuid.UUID(r.headers["x-ms-client-request-id"])) for r in server.requests}
+    assert len(ids) == 2  # fresh per call
+    assert second.json() == {"inputs": [{"url": DOC}]}
+
+
+def test_operation_comes_from_body_id_and_header_as_returned(sim, make_client):
+    op = make_client(sim.base_url).submit("prebuilt-read", [DOC])
+    assert (
+        op.operation_location
+        == f"{sim.base_url}/contentunderstanding/analyzerResults/{op.operation_id}?api-version=2025-11-01"
+    )
+
+
+def test_operation_id_falls_back_to_the_location_url(scripted, make_client):
+    server = scripted(
+        [
+            CannedResponse(
+                202,
+                b"",
+                {"Operation-Location": "{base}/contentunderstanding/analyzerResults/op-9?api-version=x"},
+            )
+        ]
+    )
+    op = make_client(server.base_url).submit("prebuilt-read", [DOC])
+    assert op.operation_id == "op-9"
+    assert op.operation_location == f"{server.base_url}/contentunderstanding/analyzerResults/op-9?api-version=x"
+
+
+def test_operation_location_is_followed_exactly_as_returned(make_client):
+    """The service may answer with another host alias and extra query parameters; both must survive."""
+    with start_simulator(
+        port=0,
+        quiet=True,
+        duration=0,
+        public_base_url="http://localhost:{port}",
+        signed_operation_location=True,
+    ) as sim:
+        client = make_client(sim.base_url)
+        op = client.submit("prebuilt-read", [DOC])
+        assert op.operation_location.startswith(f"http://localhost:{sim.port}/")
+        assert "&sim_sig=" in op.operation_location
+
+        restored = type(op).from_dict(op.to_dict())
+        assert client.get_status(restored).status == "Succeeded"
+        assert sim.stats()["status_hosts"] == {f"localhost:{sim.port}": 1}
+
+
+def test_submit_retries_503_until_accepted(make_client, sleeps):
+    with start_simulator(port=0, quiet=True, submit_fail=2) as sim:
+        op = make_client(sim.base_url).submit("prebuilt-read", [DOC])
+        assert op.operation_id
+        assert sim.stats()["analyze_calls"] == 3
+        assert sim.stats()["operations"] == 1
+    assert len(sleeps.delays) == 2
+
+
+def test_submit_retries_429_honouring_retry_after(make_client, sleeps):
+    with start_simulator(port=0, quiet=True, submit_throttle=2, submit_retry_after=3) as sim:
+        make_client(sim.base_url).submit("prebuilt-read", [DOC])
+        assert sim.stats()["analyze_calls"] == 3
+    assert sleeps.delays == [3.0, 3.0]
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_submit_is_not_retried_on_ambiguous_status(sim, make_client, sleeps, status):
+    sim.configure(submit_fail=1, submit_fail_status=status)
+    client = make_client(sim.base_url)
+
+    with pytest.raises(TransientServiceError) as info:
+        client.submit("prebuilt-read", [DOC])
+
+    assert info.value.ambiguous is True
+    assert info.value.http_status == status
+    assert sim.stats()["analyze_calls"] == 1
+    assert sleeps.delays == []
+
+
+def test_submit_read_timeout_is_ambiguous_and_not_retried(silent, make_client):
+    client = make_client(silent.base_url, read_timeout=0.3)
+    with pytest.raises(TransientServiceError) as info:
+        client.submit("prebuilt-read", [DOC])
+    assert info.value.ambiguous is True
+    assert info.value.http_status is None
+    assert silent.connections == 1
+
+
+def test_submit_connection_refused_is_retried_then_surely_not_processed(make_client, sleeps):
+    client = make_client(closed_port_url(), max_attempts=3)
+    with pytest.raises(TransientServiceError) as info:
+        client.submit("prebuilt-read", [DOC])
+    assert info.value.ambiguous is False
+    assert info.value.http_status is None
+    assert len(sleeps.delays) == 2
+
+
+def test_submit_exhausting_503_reports_not_ambiguous(make_client, sleeps):
+    with start_simulator(port=0, quiet=True, submit_fail=10) as sim:
+        with pytest.raises(TransientServiceError) as info:
+            make_client(sim.base_url, max_attempts=4).submit("prebuilt-read", [DOC])
+        assert sim.stats()["analyze_calls"] == 4
+    assert (info.value.ambiguous, info.value.http_status, info.value.code) == (
+        False,
+        503,
+        "ServiceUnavailable",
+    )
+
+
+def test_malformed_accept_without_location_is_ambiguous(scripted, make_client):
+    server = scripted([CannedResponse(202, "<html>oops</html>")])
+    with pytest.raises(TransientServiceError) as info:
+        make_client(server.base_url).submit("prebuilt-read", [DOC])
+    assert info.value.ambiguous is True
+    assert len(server.requests) == 1
