@@ -1,0 +1,120 @@
+"""App settings and host.json, read the way the Functions host reads them.
+
+``local.settings.json`` ``Values`` become environment variables unless the environment already has them
+(Core Tools behaves the same). ``%NAME%`` references in host.json and in binding properties resolve
+against the environment, like the host's name resolver.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger("devhost")
+
+DEFAULT_ROUTE_PREFIX = "api"
+DEFAULT_TASK_HUB = "TestHubName"
+_SETTING_REF = re.compile(r"%([^%]+)%")
+_HUB_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,44}$")
+
+
+class SettingNotFoundError(KeyError):
+    """A ``%NAME%`` reference names a setting that is not defined."""
+
+
+@dataclass(frozen=True)
+class LocalSettings:
+    applied: tuple[str, ...]  # names copied into the environment
+    overridden: tuple[str, ...]  # names the environment already had (the environment wins)
+    local_http_port: int | None
+
+
+@dataclass(frozen=True)
+class HostConfig:
+    route_prefix: str
+    task_hub: str
+    max_concurrent_activities: int
+    max_concurrent_orchestrations: int
+
+
+def apply_local_settings(app_dir: Path, environ: MutableMapping[str, str] | None = None) -> LocalSettings:
+    """Copy ``Values`` from ``local.settings.json`` into ``environ`` without overriding existing ones."""
+    environ = os.environ if environ is None else environ
+    path = app_dir / "local.settings.json"
+    if not path.is_file():
+        return LocalSettings(applied=(), overridden=(), local_http_port=None)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"devhost: cannot read {path}: {exc}") from exc
+    if document.get("IsEncrypted"):
+        log.warning("local.settings.json is encrypted; devhost cannot decrypt it, its Values are ignored")
+        return LocalSettings(applied=(), overridden=(), local_http_port=None)
+    applied, overridden = [], []
+    for name, value in (document.get("Values") or {}).items():
+        if name in environ:
+            overridden.append(name)
+            continue
+        environ[name] = "" if value is None else str(value)
+        applied.append(name)
+    port = (document.get("Host") or {}).get("LocalHttpPort")
+    return LocalSettings(
+        applied=tuple(applied),
+        overridden=tuple(overridden),
+        local_http_port=int(port) if port not in (None, "") else None,
+    )
+
+
+def resolve_setting_refs(value: str, environ: MutableMapping[str, str] | None = None) -> str:
+    """Replace every ``%NAME%`` with the setting's value; raise when a setting is missing."""
+    environ = os.environ if environ is None else environ
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in environ:
+            raise SettingNotFoundError(name)
+        return environ[name]
+
+    return _SETTING_REF.sub(substitute, value)
+
+
+def _load_host_json(app_dir: Path) -> dict:
+    path = app_dir / "host.json"
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8-sig"))
+    except ValueError as exc:
+        raise SystemExit(f"devhost: host.json is not valid JSON: {exc}") from exc
+
+
+def read_route_prefix(app_dir: Path) -> str:
+    """``extensions.http.routePrefix`` ("api" when absent, "" allowed)."""
+    http = (_load_host_json(app_dir).get("extensions") or {}).get("http") or {}
+    route_prefix = http.get("routePrefix", DEFAULT_ROUTE_PREFIX)
+    return DEFAULT_ROUTE_PREFIX if route_prefix is None else str(route_prefix).strip("/")
+
+
+def read_host_config(app_dir: Path, environ: MutableMapping[str, str] | None = None) -> HostConfig:
+    """The parts of host.json devhost honours (everything else is ignored)."""
+    durable = (_load_host_json(app_dir).get("extensions") or {}).get("durableTask") or {}
+    route_prefix = read_route_prefix(app_dir)
+    hub = str(durable.get("hubName") or DEFAULT_TASK_HUB)
+    try:
+        hub = resolve_setting_refs(hub, environ)
+    except SettingNotFoundError as missing:
+        log.warning("host.json hubName refers to undefined setting %s; using %s", missing, DEFAULT_TASK_HUB)
+        hub = DEFAULT_TASK_HUB
+    if not _HUB_NAME.match(hub):
+        log.warning("task hub name %r would be rejected in Azure (3-45 letters/digits, starting with a letter)", hub)
+    return HostConfig(
+        route_prefix=route_prefix,
+        task_hub=hub,
+        max_concurrent_activities=int(durable.get("maxConcurrentActivityFunctions") or 8),
+        max_concurrent_orchestrations=int(durable.get("maxConcurrentOrchestratorFunctions") or 8),
+    )
