@@ -40,6 +40,7 @@ class Child:
     ready_pattern: re.Pattern[str]
     cwd: Path
     env: dict[str, str] = field(default_factory=dict)
+    echo: bool = True  # stream the child's output, prefixed; tests and benchmarks keep it in `lines` only
     process: subprocess.Popen[str] | None = None
     ready_url: str | None = None
     lines: list[str] = field(default_factory=list)
@@ -71,7 +72,8 @@ class Child:
         for raw in self.process.stdout:
             line = raw.rstrip("\n")
             self.lines.append(line)
-            _print(f"[{self.label}] {line}")
+            if self.echo:
+                _print(f"[{self.label}] {line}")
             if not self._ready.is_set() and (m := self.ready_pattern.search(line)):
                 self.ready_url = m.group(1)
                 self._ready.set()
@@ -83,6 +85,12 @@ class Child:
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to flush or clean up (crash tests)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -106,6 +114,18 @@ def _die_with_parent() -> None:
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
+
+
+def start_quiet(
+    label: str, module_args: list[str], ready_pattern: re.Pattern[str], env: dict[str, str] | None = None
+) -> Child:
+    """Start `python <module_args>` without echoing its output and wait for its ready line (tests, benchmarks)."""
+    child = Child(label, [sys.executable, *module_args], ready_pattern, REPO_ROOT, env=env or {}, echo=False)
+    child.start()
+    if not child.wait_ready(READY_TIMEOUT_SECONDS):
+        child.stop()
+        raise RuntimeError(f"{label} did not start:\n" + "\n".join(child.lines[-50:]))
+    return child
 
 
 _print_lock = threading.Lock()

@@ -9,19 +9,15 @@ time compressed: analyses take about a second and the app polls every 0.2-0.5 s.
 from __future__ import annotations
 
 import os
-import queue
-import re
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from devhost.local_stack import HOST_READY, SIMULATOR_READY, Child, start_quiet
+
 REPO = Path(__file__).resolve().parents[2]
-READY_URL = re.compile(r"(http://127\.0\.0\.1:\d+)")
 SIM_KEY = "e2e-key"
 # Time-compressed settings: the analysis timeout is what the timeout test waits for.
 E2E_TIMEOUT_SECONDS = 6
@@ -37,83 +33,21 @@ APP_ENV = {
 }
 
 
-class ServerProcess:
-    """A child server whose first URL-bearing stdout line says it is ready; keeps its output for failures."""
-
-    def __init__(self, name: str, args: list[str], env: dict[str, str], ready_marker: str, timeout: float = 60):
-        self.name = name
-        self.lines: list[str] = []
-        self.process = subprocess.Popen(
-            [sys.executable, *args],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            bufsize=1,
-        )
-        ready: queue.Queue[str] = queue.Queue()
-
-        def pump() -> None:
-            for line in self.process.stdout:
-                self.lines.append(line.rstrip("\n"))
-                if ready_marker in line and (match := READY_URL.search(line)):
-                    ready.put(match.group(1))
-
-        threading.Thread(target=pump, name=f"{name}-output", daemon=True).start()
-        try:
-            self.url = ready.get(timeout=timeout)
-        except queue.Empty:
-            self.stop()
-            raise RuntimeError(f"{name} did not start:\n" + "\n".join(self.lines[-50:])) from None
-
-    def output(self) -> str:
-        return "\n".join(self.lines)
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+def start_simulator() -> Child:
+    args = ["-m", "simulator", "--port", "0", "--duration", "1", "--key", SIM_KEY, "--quiet"]
+    return start_quiet("simulator", args, SIMULATOR_READY)
 
 
-def child_env(**overrides: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("E2E_")}
-    env.update(overrides)
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
-def start_simulator() -> ServerProcess:
-    return ServerProcess(
-        "simulator",
-        ["-m", "simulator", "--port", "0", "--duration", "1", "--key", SIM_KEY, "--quiet"],
-        child_env(),
-        ready_marker="listening on",
-    )
-
-
-def start_host(simulator_url: str, state_dir: Path) -> ServerProcess:
-    env = child_env(CONTENT_UNDERSTANDING_ENDPOINT=simulator_url, **APP_ENV)
-    return ServerProcess(
-        "devhost",
-        ["-m", "devhost", "--port", "0", "--app-dir", str(REPO), "--state-dir", str(state_dir)],
-        env,
-        ready_marker="Listening on",
-    )
+def start_host(simulator_url: str, state_dir: Path) -> Child:
+    args = ["-m", "devhost", "--port", "0", "--app-dir", str(REPO), "--state-dir", str(state_dir)]
+    return start_quiet("devhost", args, HOST_READY, {"CONTENT_UNDERSTANDING_ENDPOINT": simulator_url, **APP_ENV})
 
 
 @dataclass
 class Stack:
     base_url: str
     simulator_url: str | None
-    host: ServerProcess | None = None
+    host: Child | None = None
 
     @property
     def local(self) -> bool:
@@ -121,7 +55,7 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def simulator_process() -> Iterator[ServerProcess | None]:
+def simulator_process() -> Iterator[Child | None]:
     if os.environ.get("E2E_BASE_URL"):
         yield None
         return
@@ -136,6 +70,6 @@ def stack(simulator_process, tmp_path_factory) -> Iterator[Stack]:
     if external:
         yield Stack(base_url=external.rstrip("/"), simulator_url=os.environ.get("E2E_SIMULATOR_URL"))
         return
-    host = start_host(simulator_process.url, tmp_path_factory.mktemp("devhost-state"))
-    yield Stack(base_url=host.url, simulator_url=simulator_process.url, host=host)
+    host = start_host(simulator_process.ready_url, tmp_path_factory.mktemp("devhost-state"))
+    yield Stack(base_url=host.ready_url, simulator_url=simulator_process.ready_url, host=host)
     host.stop()

@@ -234,22 +234,22 @@ def test_fifty_analyses_at_once_all_complete(stack):
 def test_host_killed_mid_analysis_finishes_after_restart(simulator_process, tmp_path):
     if simulator_process is None:
         pytest.skip("needs a local host the test can kill")
-    host = start_host(simulator_process.url, tmp_path / "state")
+    host = start_host(simulator_process.ready_url, tmp_path / "state")
     try:
         response = requests.post(
-            f"{host.url}/pro-mode/content-analyzers/{ANALYZER}:analyze",
+            f"{host.ready_url}/pro-mode/content-analyzers/{ANALYZER}:analyze",
             json={"inputFiles": [f"{DOC}?sim_duration=3"]},
             timeout=10,
         )
         operation_id = response.json()["operationId"]
-        status_url = f"{host.url}/pro-mode/content-analyzers/{ANALYZER}/results/{operation_id}"
+        status_url = f"{host.ready_url}/pro-mode/content-analyzers/{ANALYZER}/results/{operation_id}"
         wait_until(lambda: (requests.get(status_url, timeout=5).json().get("progress") or {}).get("attempts", 0) >= 1)
         host.kill()  # SIGKILL: no chance to flush or say goodbye
     finally:
         host.stop()
-    restarted = start_host(simulator_process.url, tmp_path / "state")
+    restarted = start_host(simulator_process.ready_url, tmp_path / "state")
     try:
-        url = f"{restarted.url}/pro-mode/content-analyzers/{ANALYZER}/results/{operation_id}"
+        url = f"{restarted.ready_url}/pro-mode/content-analyzers/{ANALYZER}/results/{operation_id}"
         final = wait_until(
             lambda: (r := requests.get(url, timeout=5)).status_code != 202 and r, timeout=30, interval=0.25
         )
