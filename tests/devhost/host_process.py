@@ -8,25 +8,12 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+from tests.support import wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READY = re.compile(r"Host started\. Listening on (http://127\.0\.0\.1:\d+)")
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
-    """Poll until predicate() is truthy; return its value or fail after timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(interval)
 
 
 class HostProcess:

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from host_process import HostProcess, clean_env, wait_until
+from host_process import HostProcess, clean_env
+
+from tests.support import wait_until
 
 SAMPLE_APP = Path(__file__).parent / "sample_app"
 
