@@ -106,7 +106,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         analysis_timeout_seconds=read.number("ANALYSIS_TIMEOUT_SECONDS", 300, minimum=1, maximum=24 * 3600),
         poll_initial_interval_seconds=read.number("POLL_INITIAL_INTERVAL_SECONDS", 2, minimum=0.1, maximum=600),
         poll_max_interval_seconds=read.number("POLL_MAX_INTERVAL_SECONDS", 10, minimum=0.1, maximum=3600),
-        result_ttl_seconds=int(read.number("RESULT_TTL_SECONDS", 3600, minimum=60, maximum=30 * 86400)),
+        result_ttl_seconds=int(read.number("RESULT_TTL_SECONDS", 3600, minimum=1, maximum=30 * 86400)),
         purge_schedule=read.text("PURGE_SCHEDULE", "0 */5 * * * *") or "0 */5 * * * *",
         input_container_url=read.url("INPUT_CONTAINER_URL", required=False),
         input_storage_connection_string=read.text("INPUT_STORAGE_CONNECTION_STRING"),

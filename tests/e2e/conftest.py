@@ -38,9 +38,10 @@ def start_simulator() -> Child:
     return start_quiet("simulator", args, SIMULATOR_READY)
 
 
-def start_host(simulator_url: str, state_dir: Path) -> Child:
+def start_host(simulator_url: str, state_dir: Path, **settings: str) -> Child:
     args = ["-m", "devhost", "--port", "0", "--app-dir", str(REPO), "--state-dir", str(state_dir)]
-    return start_quiet("devhost", args, HOST_READY, {"CONTENT_UNDERSTANDING_ENDPOINT": simulator_url, **APP_ENV})
+    env = {"CONTENT_UNDERSTANDING_ENDPOINT": simulator_url, **APP_ENV, **settings}
+    return start_quiet("devhost", args, HOST_READY, env)
 
 
 @dataclass

@@ -257,3 +257,39 @@ def test_host_killed_mid_analysis_finishes_after_restart(simulator_process, tmp_
         assert final.json()["status"] == "Succeeded"
     finally:
         restarted.stop()
+
+
+def test_no_key_or_sas_signature_reaches_the_logs(stack):
+    if not stack.local:
+        pytest.skip("reads the local host's output")
+    marker = f"sig-{uuid.uuid4().hex}"
+    operation_id = start(stack, f"{DOC}?sv=2024-01-01&sig={marker}&sim_duration=0.3", "invoices/a.pdf")
+    assert poll(stack, operation_id)[-1].status_code == 200
+    output = "\n".join(stack.host.lines)
+    assert operation_id in output  # the operator can follow the operation...
+    assert marker not in output  # ...but never sees the caller's SAS signature,
+    assert "sig=" not in output  # nor the one minted for the file id,
+    assert SIM_KEY not in output  # nor the Content Understanding key.
+
+
+def test_purge_removes_finished_operations_and_keeps_running_ones(simulator_process, tmp_path):
+    if simulator_process is None:
+        pytest.skip("needs a local host with a short RESULT_TTL_SECONDS")
+    host = start_host(simulator_process.ready_url, tmp_path / "state", RESULT_TTL_SECONDS="1")
+    try:
+        base = f"{host.ready_url}/pro-mode/content-analyzers/{ANALYZER}"
+        finished = requests.post(f"{base}:analyze", json={"inputFiles": [f"{DOC}?sim_duration=0.2"]}, timeout=10)
+        running = requests.post(f"{base}:analyze", json={"inputFiles": [f"{DOC}?sim_outcome=stuck"]}, timeout=10)
+        finished_url = f"{base}/results/{finished.json()['operationId']}"
+        running_url = f"{base}/results/{running.json()['operationId']}"
+        wait_until(lambda: requests.get(finished_url, timeout=5).status_code == 200)
+
+        def purged() -> bool:
+            requests.post(f"{host.ready_url}/admin/functions/purge_finished_operations", json={}, timeout=5)
+            return requests.get(finished_url, timeout=5).status_code == 404
+
+        wait_until(purged, timeout=20, interval=0.5, message="the finished operation was never purged")
+        assert requests.get(running_url, timeout=5).status_code == 202
+        assert "[Retention] Purged" in "\n".join(host.lines)
+    finally:
+        host.stop()
