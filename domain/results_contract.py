@@ -48,6 +48,13 @@ def submitted_answer(
     return HttpAnswer(202, body, {"Location": path, "Retry-After": str(retry_after_seconds)})
 
 
+def canceling_answer(operation_id: str, analyzer_id: str) -> HttpAnswer:
+    """202 to a DELETE: the orchestration is being terminated; GETs then answer the canceled 500."""
+    path = results_path(analyzer_id, operation_id)
+    body = {"status": "canceling", "operationId": operation_id, "analyzerId": analyzer_id, "resultsEndpoint": path}
+    return HttpAnswer(202, body, {"Location": path})
+
+
 def processing_answer(
     operation_id: str,
     analyzer_id: str,

@@ -8,7 +8,6 @@ cannot be probed. Durable management URLs (which carry the system key in Azure) 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from datetime import UTC, datetime
 
@@ -22,8 +21,8 @@ from domain.results_contract import (
     RUNNING_RUNTIME_STATUSES,
     answer_for_orchestration,
     answer_for_service_status,
+    canceling_answer,
     error_answer,
-    results_path,
 )
 from http_api.responses import decode_json_field, to_http_response
 
@@ -38,19 +37,18 @@ def _not_found() -> func.HttpResponse:
     return to_http_response(error_answer(404, "OperationNotFound", "No such analysis operation."))
 
 
-async def _owned_status(req: func.HttpRequest, client: df.DurableOrchestrationClient):
-    """(status, job) for an operation this caller may see; (None, None) when it does not exist for them."""
-    analyzer_id = req.route_params.get("analyzerId", "")
-    operation_id = req.route_params.get("operationId", "")
-    status = await client.get_status(operation_id, show_input=True)
+async def _lookup(req: func.HttpRequest, client: df.DurableOrchestrationClient):
+    """(status, visible): the durable status (None when unknown) and whether this caller may see it."""
+    status = await client.get_status(req.route_params.get("operationId", ""), show_input=True)
     if not status:
-        return None, None
+        return None, False
     job = decode_json_field(status.input_)
-    if not isinstance(job, dict) or job.get("analyzerId") != analyzer_id:
-        return None, None
-    if (job.get("groupId") or None) != (req.headers.get("X-Group-ID") or None):
-        return None, None
-    return status, job
+    visible = (
+        isinstance(job, dict)
+        and job.get("analyzerId") == req.route_params.get("analyzerId", "")
+        and (job.get("groupId") or None) == (req.headers.get("X-Group-ID") or None)
+    )
+    return status, visible
 
 
 def _seconds_since(moment: datetime | None) -> float:
@@ -68,11 +66,11 @@ async def get_analysis_results(req: func.HttpRequest, client: df.DurableOrchestr
     operation_id = req.route_params.get("operationId", "")
     if not is_well_formed_operation_id(operation_id):
         return _not_found()
-    status, _job = await _owned_status(req, client)
+    status, visible = await _lookup(req, client)
     if status is None:
-        if await client.get_status(operation_id):
-            return _not_found()  # it exists, but not under this analyzer or group
         return await _service_fallback(analyzer_id, operation_id)
+    if not visible:
+        return _not_found()  # it exists, but not under this analyzer or group: answer as if it did not
 
     runtime_status = status.runtime_status.value if status.runtime_status else "Pending"
     answer = answer_for_orchestration(
@@ -139,23 +137,11 @@ async def cancel_analysis(req: func.HttpRequest, client: df.DurableOrchestration
     operation_id = req.route_params.get("operationId", "")
     if not is_well_formed_operation_id(operation_id):
         return _not_found()
-    status, _job = await _owned_status(req, client)
-    if status is None:
+    status, visible = await _lookup(req, client)
+    if status is None or not visible:
         return _not_found()
     if status.runtime_status is None or status.runtime_status.value not in RUNNING_RUNTIME_STATUSES:
         return to_http_response(error_answer(409, "AlreadyFinished", "The analysis has already ended."))
     await client.terminate(operation_id, "Canceled by the caller.")
     log.info("[AnalysisResults] Analysis canceled for %s", operation_id)
-    path = results_path(analyzer_id, operation_id)
-    body = {
-        "status": "canceling",
-        "operationId": operation_id,
-        "analyzerId": analyzer_id,
-        "resultsEndpoint": path,
-    }
-    return func.HttpResponse(
-        body=json.dumps(body),
-        status_code=202,
-        headers={"Location": path, "Cache-Control": "no-store"},
-        mimetype="application/json",
-    )
+    return to_http_response(canceling_answer(operation_id, analyzer_id))

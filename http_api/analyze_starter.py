@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import azure.durable_functions as df
 import azure.functions as func
 
-from config.settings import get_settings
+from config.settings import Settings, get_settings
 from domain.analyze_request import (
     AnalyzeRequest,
     ValidationError,
@@ -81,7 +81,7 @@ async def start_analysis(req: func.HttpRequest, client: df.DurableOrchestrationC
     return to_http_response(answer)
 
 
-def _job_for(request: AnalyzeRequest, group_id: str | None, settings) -> dict:
+def _job_for(request: AnalyzeRequest, group_id: str | None, settings: Settings) -> dict:
     """The orchestration input: everything it needs, including the policy, so replays never read settings."""
     return {
         "analyzerId": request.analyzer_id,
