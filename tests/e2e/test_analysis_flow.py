@@ -43,6 +43,13 @@ def poll(stack, operation_id, *, timeout=30, interval=0.25, **kwargs):
     return seen
 
 
+def final_answer(url: str, timeout: float = 30) -> requests.Response:
+    """GET url until it stops answering 202; return that answer (a 500 is a falsy Response, hence the list)."""
+    answers = []
+    wait_until(lambda: answers.append(requests.get(url, timeout=5)) or answers[-1].status_code != 202, timeout, 0.25)
+    return answers[-1]
+
+
 def start(stack, *files, **kwargs) -> str:
     response = analyze(stack, *files, **kwargs)
     assert response.status_code == 202, response.text
@@ -250,9 +257,7 @@ def test_host_killed_mid_analysis_finishes_after_restart(simulator_process, tmp_
     restarted = start_host(simulator_process.ready_url, tmp_path / "state")
     try:
         url = f"{restarted.ready_url}/pro-mode/content-analyzers/{ANALYZER}/results/{operation_id}"
-        final = wait_until(
-            lambda: (r := requests.get(url, timeout=5)).status_code != 202 and r, timeout=30, interval=0.25
-        )
+        final = final_answer(url)
         assert final.status_code == 200, final.text
         assert final.json()["status"] == "Succeeded"
     finally:
@@ -291,5 +296,25 @@ def test_purge_removes_finished_operations_and_keeps_running_ones(simulator_proc
         wait_until(purged, timeout=20, interval=0.5, message="the finished operation was never purged")
         assert requests.get(running_url, timeout=5).status_code == 202
         assert "[Retention] Purged" in "\n".join(host.lines)
+    finally:
+        host.stop()
+
+
+def test_service_refusing_the_app_is_reported_not_hidden(simulator_process, tmp_path):
+    if simulator_process is None:
+        pytest.skip("needs a local host configured with a wrong key")
+    host = start_host(simulator_process.ready_url, tmp_path / "state", CONTENT_UNDERSTANDING_KEY="wrong-key")
+    try:
+        base = f"{host.ready_url}/pro-mode/content-analyzers/{ANALYZER}"
+        # A permanent submit failure ends the operation as failed, with the service's code and message.
+        operation_id = requests.post(f"{base}:analyze", json={"inputFiles": [DOC]}, timeout=10).json()["operationId"]
+        final = final_answer(f"{base}/results/{operation_id}")
+        assert final.status_code == 500
+        assert final.json()["status"] == "failed"
+        assert final.json()["error"]["code"] == "401"
+        # A direct status check the service refuses is a 502, not a misleading 404.
+        legacy = requests.get(f"{base}/results/{uuid.uuid4()}", timeout=10)
+        assert legacy.status_code == 502
+        assert legacy.json()["error"]["message"]
     finally:
         host.stop()
