@@ -29,6 +29,12 @@ def error_answer(status: int, code: str, message: str, headers: dict[str, str] |
     return HttpAnswer(status, {"error": {"code": code, "message": message}}, headers or {})
 
 
+def unavailable_answer() -> HttpAnswer:
+    """503 when the durable backend cannot be reached; nothing was started or changed."""
+    message = "The analysis service is temporarily unavailable; try again shortly."
+    return error_answer(503, "ServiceUnavailable", message, {"Retry-After": "5"})
+
+
 def submitted_answer(
     operation_id: str, analyzer_id: str, retry_after_seconds: int, *, existing: bool = False
 ) -> HttpAnswer:

@@ -17,7 +17,7 @@ from domain.analyze_request import (
     parse_analyze_request,
 )
 from domain.operation_ids import idempotent_operation_id, request_fingerprint
-from domain.results_contract import error_answer, submitted_answer
+from domain.results_contract import error_answer, submitted_answer, unavailable_answer
 from http_api.responses import decode_json_field, to_http_response
 from orchestrators.analysis_orchestrator import ORCHESTRATOR_NAME
 
@@ -55,6 +55,21 @@ async def start_analysis(req: func.HttpRequest, client: df.DurableOrchestrationC
         return to_http_response(error_answer(400, exc.code, exc.message))
 
     job = _job_for(request, group_id, settings)
+    try:
+        return await _start(client, job, analyzer_id, group_id, idempotency_key)
+    except Exception:  # the task hub could not be reached: say so, never a bare 500
+        log.exception("[AnalyzeContent] Could not start the analysis for analyzer %s", analyzer_id)
+        return to_http_response(unavailable_answer())
+
+
+async def _start(
+    client: df.DurableOrchestrationClient,
+    job: dict,
+    analyzer_id: str,
+    group_id: str | None,
+    idempotency_key: str | None,
+) -> func.HttpResponse:
+    """Start the orchestration, or find the one an Idempotency-Key already started."""
     if idempotency_key is None:
         operation_id = await client.start_new(ORCHESTRATOR_NAME, None, job)
         log.info("[AnalyzeContent] Analysis started for operation: %s (analyzer %s)", operation_id, analyzer_id)
