@@ -23,9 +23,8 @@ from domain.results_contract import (
     answer_for_service_status,
     canceling_answer,
     error_answer,
-    unavailable_answer,
 )
-from http_api.responses import decode_json_field, to_http_response
+from http_api.responses import decode_json_field, to_http_response, unless_backend_down
 
 RESULTS_ROUTE = "pro-mode/content-analyzers/{analyzerId}/results/{operationId}"
 POLL_RETRY_AFTER_SECONDS = 5
@@ -63,11 +62,7 @@ def _seconds_since(moment: datetime | None) -> float:
 @bp.route(route=RESULTS_ROUTE, methods=["GET"])
 @bp.durable_client_input(client_name="client")
 async def get_analysis_results(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
-    try:
-        return await _results(req, client)
-    except Exception:  # the task hub could not be reached: say so, never a bare 500
-        log.exception("[AnalysisResults] Could not read operation %s", req.route_params.get("operationId", "")[:128])
-        return to_http_response(unavailable_answer())
+    return await unless_backend_down(_results(req, client), "[AnalysisResults] Reading an operation")
 
 
 async def _results(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
@@ -142,11 +137,7 @@ async def _service_fallback(analyzer_id: str, operation_id: str) -> func.HttpRes
 @bp.route(route=RESULTS_ROUTE, methods=["DELETE"])
 @bp.durable_client_input(client_name="client")
 async def cancel_analysis(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
-    try:
-        return await _cancel(req, client)
-    except Exception:  # the task hub could not be reached: say so, never a bare 500
-        log.exception("[AnalysisResults] Could not cancel operation %s", req.route_params.get("operationId", "")[:128])
-        return to_http_response(unavailable_answer())
+    return await unless_backend_down(_cancel(req, client), "[AnalysisResults] Canceling an operation")
 
 
 async def _cancel(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:

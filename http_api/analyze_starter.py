@@ -17,8 +17,8 @@ from domain.analyze_request import (
     parse_analyze_request,
 )
 from domain.operation_ids import idempotent_operation_id, request_fingerprint
-from domain.results_contract import error_answer, submitted_answer, unavailable_answer
-from http_api.responses import decode_json_field, to_http_response
+from domain.results_contract import error_answer, submitted_answer
+from http_api.responses import decode_json_field, to_http_response, unless_backend_down
 from orchestrators.analysis_orchestrator import ORCHESTRATOR_NAME
 
 SUBMITTED_RETRY_AFTER_SECONDS = 5
@@ -55,11 +55,8 @@ async def start_analysis(req: func.HttpRequest, client: df.DurableOrchestrationC
         return to_http_response(error_answer(400, exc.code, exc.message))
 
     job = _job_for(request, group_id, settings)
-    try:
-        return await _start(client, job, analyzer_id, group_id, idempotency_key)
-    except Exception:  # the task hub could not be reached: say so, never a bare 500
-        log.exception("[AnalyzeContent] Could not start the analysis for analyzer %s", analyzer_id)
-        return to_http_response(unavailable_answer())
+    work = _start(client, job, analyzer_id, group_id, idempotency_key)
+    return await unless_backend_down(work, "[AnalyzeContent] Starting an analysis")
 
 
 async def _start(
