@@ -107,7 +107,12 @@ def analysis_orchestrator(context: df.DurableOrchestrationContext):
     attempts = 0
     while True:
         attempts += 1
-        check = yield context.call_activity(CHECK_ACTIVITY, {"operationId": operation_id, "operation": operation})
+        try:
+            check = yield context.call_activity(CHECK_ACTIVITY, {"operationId": operation_id, "operation": operation})
+        except (
+            Exception
+        ) as exc:  # the activity itself failed (a crash, a host timeout): one lost check, not a lost analysis
+            check = {"kind": "transient_error", "error": {"code": "CheckFailed", "message": str(exc)[:300]}}
         now = context.current_utc_datetime
         azure_status = check.get("status")
         say(

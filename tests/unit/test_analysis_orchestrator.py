@@ -110,6 +110,21 @@ def test_transient_check_errors_are_recorded_and_polling_goes_on():
     assert recorded and recorded[0]["lastError"]["code"] == "HTTP503"
 
 
+def test_a_check_activity_that_crashes_costs_one_check_not_the_analysis():
+    crashes = iter([True, False, False])
+    healthy = service(["Running", "Succeeded"])
+
+    def world(name, payload, elapsed):
+        if name == "check_analysis_status" and next(crashes):
+            raise ActivityFailure("worker process exited")
+        return healthy(name, payload, elapsed)
+
+    run = replay(HANDLE, job(), START, world)
+    assert run.output["outcome"] == "succeeded"
+    assert run.output["attempts"] == 3
+    assert run.custom_statuses[1]["lastError"]["code"] == "CheckFailed"
+
+
 def test_retry_after_from_the_service_is_honoured():
     throttled = {
         "kind": "transient_error",
