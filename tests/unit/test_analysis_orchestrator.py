@@ -122,7 +122,7 @@ def test_a_check_activity_that_crashes_costs_one_check_not_the_analysis():
     run = replay(HANDLE, job(), START, world)
     assert run.output["outcome"] == "succeeded"
     assert run.output["attempts"] == 3
-    assert run.custom_statuses[1]["lastError"]["code"] == "CheckFailed"
+    assert any((s.get("lastError") or {}).get("code") == "CheckFailed" for s in run.custom_statuses)
 
 
 def test_retry_after_from_the_service_is_honoured():
