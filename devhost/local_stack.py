@@ -40,6 +40,7 @@ class Child:
     ready_pattern: re.Pattern[str]
     cwd: Path
     env: dict[str, str] = field(default_factory=dict)
+    inherit_env: bool = True  # False: `env` is the whole environment, passed as is (tests hand in a cleaned one)
     echo: bool = True  # stream the child's output, prefixed; tests and benchmarks keep it in `lines` only
     process: subprocess.Popen[str] | None = None
     ready_url: str | None = None
@@ -64,6 +65,8 @@ class Child:
 
     def _environment(self) -> dict[str, str]:
         """Children find ``simulator`` and ``devhost`` even when the app dir is not the repo root."""
+        if not self.inherit_env:
+            return dict(self.env)
         paths = [str(REPO_ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
         return {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join(paths), **self.env}
 
@@ -92,17 +95,20 @@ class Child:
             self.process.kill()
             self.process.wait()
 
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = STOP_TIMEOUT_SECONDS) -> int | None:
+        """Send `sig`, SIGKILL after `timeout` seconds; the exit code (None if never started), with `lines` complete."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
         if self._reader is not None:
             self._reader.join(2)
+        return self.process.returncode
 
 
 def _die_with_parent() -> None:

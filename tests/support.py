@@ -1,10 +1,12 @@
-"""Helpers shared by the test suites: waiting on a condition, never on a guess."""
+"""Helpers shared by the test suites: waiting on a condition (never on a guess), simulator set-ups."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from typing import Any
+
+from simulator import SimulatorHandle, start_simulator
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05, message: str = "") -> Any:
@@ -17,3 +19,14 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: fl
         if time.monotonic() > deadline:
             raise AssertionError(message or f"condition not met within {timeout}s")
         time.sleep(interval)
+
+
+def start_simulator_with_aliased_signed_locations() -> SimulatorHandle:
+    """Operation-Location names another host alias (localhost) and carries a signature: it must be followed as is."""
+    return start_simulator(
+        port=0,
+        quiet=True,
+        duration=0,
+        public_base_url="http://localhost:{port}",
+        signed_operation_location=True,
+    )

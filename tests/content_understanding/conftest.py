@@ -31,35 +31,30 @@ def sleeps() -> SleepRecorder:
 
 
 @pytest.fixture
-def make_client(sleeps: SleepRecorder) -> Iterator[Callable[..., ContentUnderstandingClient]]:
+def make_client(sleeps: SleepRecorder, request: pytest.FixtureRequest) -> Callable[..., ContentUnderstandingClient]:
     """Build clients that record (not perform) backoff sleeps; closed after the test."""
-    created: list[ContentUnderstandingClient] = []
 
     def _make(endpoint: str, **kwargs: Any) -> ContentUnderstandingClient:
         if "credential" not in kwargs:
             kwargs.setdefault("key", TEST_KEY)
         kwargs.setdefault("sleep", sleeps)
         client = ContentUnderstandingClient(endpoint, **kwargs)
-        created.append(client)
+        request.addfinalizer(client.close)
         return client
 
-    yield _make
-    for client in created:
-        client.close()
+    return _make
 
 
 @pytest.fixture
-def scripted() -> Iterator[Callable[[list[CannedResponse]], ScriptedServer]]:
-    servers: list[ScriptedServer] = []
+def scripted(request: pytest.FixtureRequest) -> Callable[[list[CannedResponse]], ScriptedServer]:
+    """Start stub servers that answer with the given script; stopped after the test."""
 
     def _start(script: list[CannedResponse]) -> ScriptedServer:
         server = ScriptedServer(script)
-        servers.append(server)
+        request.addfinalizer(server.stop)
         return server
 
-    yield _start
-    for server in servers:
-        server.stop()
+    return _start
 
 
 @pytest.fixture

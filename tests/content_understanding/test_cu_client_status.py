@@ -22,18 +22,19 @@ from tests.support import wait_until
 DOC = "https://example.com/doc.pdf"
 
 
-def test_not_started_status(sim, make_client):
+@pytest.mark.parametrize(
+    ("scenario", "expected"),
+    [
+        pytest.param("sim_duration=1000&sim_outcome=stuck", ("NotStarted", False, None), id="not-started"),
+        pytest.param("sim_duration=0&sim_outcome=stuck", ("Running", False, None), id="running"),
+        pytest.param("sim_duration=0&sim_outcome=canceled", ("Canceled", True, None), id="canceled"),
+    ],
+)
+def test_status_without_a_result_body(sim, make_client, scenario, expected):
     client = make_client(sim.base_url)
-    op = client.submit("prebuilt-invoice", [f"{DOC}?sim_duration=1000&sim_outcome=stuck"])
+    op = client.submit("prebuilt-invoice", [f"{DOC}?{scenario}"])
     status = client.get_status(op)
-    assert (status.status, status.is_terminal, status.body) == ("NotStarted", False, None)
-
-
-def test_running_status(sim, make_client):
-    client = make_client(sim.base_url)
-    op = client.submit("prebuilt-invoice", [f"{DOC}?sim_duration=0&sim_outcome=stuck"])
-    status = client.get_status(op)
-    assert (status.status, status.is_terminal) == ("Running", False)
+    assert (status.status, status.is_terminal, status.body) == expected
 
 
 def test_succeeded_returns_the_full_body_unchanged(sim, make_client):
@@ -58,13 +59,6 @@ def test_failed_is_a_status_not_an_exception(sim, make_client):
     assert status.body is None
     assert status.error_code == "InvalidContent"
     assert status.error_message
-
-
-def test_canceled_is_terminal(sim, make_client):
-    client = make_client(sim.base_url)
-    op = client.submit("prebuilt-read", [f"{DOC}?sim_duration=0&sim_outcome=canceled"])
-    status = client.get_status(op)
-    assert (status.status, status.is_terminal, status.body) == ("Canceled", True, None)
 
 
 def test_lower_case_status_is_canonicalised(scripted, make_client):

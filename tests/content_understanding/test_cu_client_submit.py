@@ -9,6 +9,7 @@ import pytest
 from content_understanding import TransientServiceError
 from simulator import start_simulator
 from tests.content_understanding.stubs import TEST_KEY, CannedResponse, closed_port_url
+from tests.support import start_simulator_with_aliased_signed_locations
 
 DOC = "https://example.com/doc.pdf"
 ACCEPTED = CannedResponse(
@@ -72,13 +73,7 @@ def test_operation_id_falls_back_to_the_location_url(scripted, make_client):
 
 def test_operation_location_is_followed_exactly_as_returned(make_client):
     """The service may answer with another host alias and extra query parameters; both must survive."""
-    with start_simulator(
-        port=0,
-        quiet=True,
-        duration=0,
-        public_base_url="http://localhost:{port}",
-        signed_operation_location=True,
-    ) as sim:
+    with start_simulator_with_aliased_signed_locations() as sim:
         client = make_client(sim.base_url)
         op = client.submit("prebuilt-read", [DOC])
         assert op.operation_location.startswith(f"http://localhost:{sim.port}/")

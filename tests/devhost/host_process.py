@@ -1,4 +1,4 @@
-"""Run ``python -m devhost`` as a subprocess for tests: read its ready line, keep its output."""
+"""Run ``python -m devhost`` (or the local stack) as a subprocess for tests: read its ready line, keep its output."""
 
 from __future__ import annotations
 
@@ -7,61 +7,46 @@ import re
 import signal
 import subprocess
 import sys
-import threading
-from pathlib import Path
 
-from tests.support import wait_until
+from devhost.local_stack import REPO_ROOT, Child
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 READY = re.compile(r"Host started\. Listening on (http://127\.0\.0\.1:\d+)")
+
+
+def start_module(label: str, module_args: list[str], ready_pattern: re.Pattern[str], env: dict[str, str]) -> Child:
+    """Start ``python <module_args>`` in the repo root with exactly `env`; its output is kept, not echoed."""
+    child = Child(
+        label, [sys.executable, *module_args], ready_pattern, REPO_ROOT, env=env, inherit_env=False, echo=False
+    )
+    child.start()
+    return child
 
 
 class HostProcess:
     def __init__(self, args: list[str], env: dict[str, str]) -> None:
-        self.lines: list[str] = []
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "devhost", *args],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+        self._child = start_module("devhost", ["-m", "devhost", *args], READY, env)
         self.base_url = ""
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
 
     @property
     def output(self) -> str:
-        return "\n".join(self.lines)
+        return "\n".join(self._child.lines)
 
     def wait_ready(self, timeout: float = 20.0) -> str:
-        def ready() -> str | None:
-            for line in self.lines:
-                if m := READY.search(line):
-                    return m.group(1)
-            if self.process.poll() is not None:
-                raise AssertionError(f"devhost exited with {self.process.returncode}:\n{self.output}")
-            return None
-
-        self.base_url = wait_until(ready, timeout)
+        if not self._child.wait_ready(timeout):
+            raise AssertionError(f"devhost {self._why_not_ready(timeout)}:\n{self.output}")
+        self.base_url = self._child.ready_url or ""
         return self.base_url
 
-    def stop(self, sig: int = signal.SIGINT, timeout: float = 15.0) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._reader.join(5)
-        return self.process.returncode
+    def _why_not_ready(self, timeout: float) -> str:
+        assert self._child.process is not None
+        try:  # its output has ended (it is exiting) or the wait timed out
+            return f"exited with {self._child.process.wait(1)}"
+        except subprocess.TimeoutExpired:
+            return f"was not ready within {timeout}s"
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 15.0) -> int | None:
+        """Send `sig` (SIGKILL after `timeout` seconds); the exit code, once all output has been read."""
+        return self._child.stop(sig, timeout)
 
 
 def clean_env(**extra: str) -> dict[str, str]:

@@ -6,63 +6,40 @@ import json
 import re
 import shutil
 import signal
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import pytest
 import requests
-from host_process import REPO_ROOT, clean_env, wait_until
+from host_process import clean_env, start_module
+
+from tests.support import wait_until
 
 SAMPLE_APP = Path(__file__).parent / "sample_app"
+USAGE_PRINTED = re.compile(r"^(Press Ctrl-C to stop\.)$")
 
 
 class Stack:
     def __init__(self, app_dir: Path, env: dict[str, str]) -> None:
-        self.lines: list[str] = []
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "devhost.local_stack",
-                "--app-dir",
-                str(app_dir),
-                "--port",
-                "0",
-                "--simulator-port",
-                "0",
-            ],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
+        args = ["-m", "devhost.local_stack", "--app-dir", str(app_dir), "--port", "0", "--simulator-port", "0"]
+        self._child = start_module("stack", args, USAGE_PRINTED, env)
+        self.process = self._child.process
+        assert self.process is not None
 
     @property
     def output(self) -> str:
-        return "\n".join(self.lines)
+        return "\n".join(self._child.lines)
+
+    def wait_for_usage(self, timeout: float) -> None:
+        assert self._child.wait_ready(timeout), f"the stack printed no usage:\n{self.output}"
 
     def url_of(self, label: str) -> str:
         m = re.search(rf"^  {label}\s+(http://\S+)$", self.output, re.MULTILINE)
         assert m, self.output
         return m.group(1)
 
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int | None:
+        """Send `sig` (SIGKILL after `timeout` seconds); the exit code, once all output has been read."""
+        return self._child.stop(sig, timeout)
 
 
 @pytest.fixture
@@ -77,7 +54,7 @@ def app_dir(tmp_path: Path) -> Path:
 def test_starts_both_prints_usage_and_stops_on_sigint(app_dir: Path):
     stack = Stack(app_dir, clean_env())
     try:
-        wait_until(lambda: "Press Ctrl-C to stop." in stack.output or stack.process.poll() is not None, timeout=30)
+        stack.wait_for_usage(timeout=30)
         assert "Created local.settings.json from local.settings.json.example" in stack.output
         assert (app_dir / "local.settings.json").exists()
         assert "/pro-mode/content-analyzers/prebuilt-invoice:analyze" in stack.output
@@ -89,20 +66,19 @@ def test_starts_both_prints_usage_and_stops_on_sigint(app_dir: Path):
         assert endpoint == simulator
         assert "[host] [" in stack.output and "Executed 'Functions.settings' (Succeeded" in stack.output
 
-        stack.process.send_signal(signal.SIGINT)
-        assert stack.process.wait(20) == 0
+        assert stack.stop(signal.SIGINT, timeout=20) == 0
         assert "Traceback" not in stack.output
         for url in (simulator, f"{host}/api/whoami"):
             with pytest.raises(requests.ConnectionError):
                 requests.get(url, timeout=2)
     finally:
-        stack.close()
+        stack.stop()
 
 
 def test_children_do_not_outlive_a_killed_stack(app_dir: Path):
     stack = Stack(app_dir, clean_env())
     try:
-        wait_until(lambda: "Press Ctrl-C to stop." in stack.output or stack.process.poll() is not None, timeout=30)
+        stack.wait_for_usage(timeout=30)
         simulator, host = stack.url_of("simulator"), stack.url_of("host")
         stack.process.kill()
         stack.process.wait()
@@ -118,7 +94,7 @@ def test_children_do_not_outlive_a_killed_stack(app_dir: Path):
 
         wait_until(both_gone, timeout=20)
     finally:
-        stack.close()
+        stack.stop()
 
 
 def test_host_that_cannot_start_fails_the_stack_with_its_output(app_dir: Path):
@@ -130,4 +106,4 @@ def test_host_that_cannot_start_fails_the_stack_with_its_output(app_dir: Path):
         assert "host exited; its output:" in stack.output
         assert "broken sample app" in stack.output
     finally:
-        stack.close()
+        stack.stop()

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from simulator import start_simulator
 from tests.simulator.helpers import API
-from tests.support import wait_until
+from tests.support import start_simulator_with_aliased_signed_locations, wait_until
 
 
 def _poll(http, response):
@@ -146,13 +145,7 @@ def test_sim_result_kb_pads_markdown(http, submit):
 
 
 def test_public_base_url_and_signed_location_must_be_followed_as_returned(http):
-    with start_simulator(
-        port=0,
-        quiet=True,
-        duration=0,
-        public_base_url="http://localhost:{port}",
-        signed_operation_location=True,
-    ) as sim:
+    with start_simulator_with_aliased_signed_locations() as sim:
         response = http.post(
             f"{sim.base_url}/contentunderstanding/analyzers/prebuilt-read:analyze?{API}",
             json={"inputs": [{"url": "https://example.com/a.pdf"}]},
