@@ -1,0 +1,61 @@
+"""The function index the Functions host reads: exactly the functions and bindings the product needs."""
+
+import json
+
+import function_app
+
+# The library validates names each time it builds the index, so build it once, as the host does.
+INDEX = {f.get_function_name(): json.loads(f.get_function_json())["bindings"] for f in function_app.app.get_functions()}
+
+
+def bindings():
+    return INDEX
+
+
+def trigger(function_bindings):
+    return next(b for b in function_bindings if b["type"].endswith("Trigger"))
+
+
+def test_the_app_indexes_every_function_with_its_trigger():
+    index = bindings()
+    assert {name: trigger(b)["type"] for name, b in index.items()} == {
+        "start_analysis": "httpTrigger",
+        "get_analysis_results": "httpTrigger",
+        "cancel_analysis": "httpTrigger",
+        "analysis_orchestrator": "orchestrationTrigger",
+        "submit_analysis": "activityTrigger",
+        "check_analysis_status": "activityTrigger",
+        "purge_finished_operations": "timerTrigger",
+    }
+
+
+def test_http_routes_and_methods_are_the_frontend_contract():
+    index = bindings()
+    routes = {
+        name: (trigger(index[name])["route"], trigger(index[name])["methods"])
+        for name in ("start_analysis", "get_analysis_results", "cancel_analysis")
+    }
+    assert routes == {
+        "start_analysis": ("pro-mode/content-analyzers/{analyzerId}:analyze", ["POST"]),
+        "get_analysis_results": ("pro-mode/content-analyzers/{analyzerId}/results/{operationId}", ["GET"]),
+        "cancel_analysis": ("pro-mode/content-analyzers/{analyzerId}/results/{operationId}", ["DELETE"]),
+    }
+    for name in routes:
+        assert trigger(index[name])["authLevel"] == "ANONYMOUS"
+        assert any(b["type"] == "durableClient" for b in index[name])
+
+
+def test_purge_timer_uses_the_configured_schedule_and_a_durable_client():
+    purge = bindings()["purge_finished_operations"]
+    assert trigger(purge)["schedule"] == "0 */5 * * * *"
+    assert any(b["type"] == "durableClient" for b in purge)
+
+
+def test_host_json_serves_the_routes_unprefixed_on_the_v4_bundle():
+    from pathlib import Path
+
+    host = json.loads((Path(function_app.__file__).parent / "host.json").read_text())
+    assert host["version"] == "2.0"
+    assert host["extensionBundle"]["version"] == "[4.*, 5.0.0)"
+    assert host["extensions"]["http"]["routePrefix"] == ""
+    assert host["extensions"]["durableTask"]["hubName"] == "%DURABLE_TASK_HUB_NAME%"
