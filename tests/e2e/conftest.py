@@ -74,3 +74,19 @@ def stack(simulator_process, tmp_path_factory) -> Iterator[Stack]:
     host = start_host(simulator_process.ready_url, tmp_path_factory.mktemp("devhost-state"))
     yield Stack(base_url=host.ready_url, simulator_url=simulator_process.ready_url, host=host)
     host.stop()
+
+
+@pytest.fixture
+def private_host(simulator_process, tmp_path) -> Iterator:
+    """Start hosts of the test's own (with extra settings, on one state dir); all are stopped afterwards."""
+    if simulator_process is None:
+        pytest.skip("needs hosts the test starts itself (not available with E2E_BASE_URL)")
+    started: list[Child] = []
+
+    def start(**settings: str) -> Child:
+        started.append(start_host(simulator_process.ready_url, tmp_path / "state", **settings))
+        return started[-1]
+
+    yield start
+    for host in started:
+        host.stop()

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.e2e.conftest import E2E_TIMEOUT_SECONDS, SIM_KEY, start_host
+from tests.e2e.conftest import E2E_TIMEOUT_SECONDS, SIM_KEY
 from tests.support import wait_until
 
 DOC = "https://files.example.com/invoice.pdf"
@@ -238,30 +238,22 @@ def test_fifty_analyses_at_once_all_complete(stack):
     wait_until(all_done, timeout=90, interval=0.5, message=f"{len(pending)} analyses did not complete")
 
 
-def test_host_killed_mid_analysis_finishes_after_restart(simulator_process, tmp_path):
-    if simulator_process is None:
-        pytest.skip("needs a local host the test can kill")
-    host = start_host(simulator_process.ready_url, tmp_path / "state")
-    try:
-        response = requests.post(
-            f"{host.ready_url}/pro-mode/content-analyzers/{ANALYZER}:analyze",
-            json={"inputFiles": [f"{DOC}?sim_duration=3"]},
-            timeout=10,
-        )
-        operation_id = response.json()["operationId"]
-        status_url = f"{host.ready_url}/pro-mode/content-analyzers/{ANALYZER}/results/{operation_id}"
-        wait_until(lambda: (requests.get(status_url, timeout=5).json().get("progress") or {}).get("attempts", 0) >= 1)
-        host.kill()  # SIGKILL: no chance to flush or say goodbye
-    finally:
-        host.stop()
-    restarted = start_host(simulator_process.ready_url, tmp_path / "state")
-    try:
-        url = f"{restarted.ready_url}/pro-mode/content-analyzers/{ANALYZER}/results/{operation_id}"
-        final = final_answer(url)
-        assert final.status_code == 200, final.text
-        assert final.json()["status"] == "Succeeded"
-    finally:
-        restarted.stop()
+def test_host_killed_mid_analysis_finishes_after_restart(private_host):
+    host = private_host()
+    response = requests.post(
+        f"{host.ready_url}/pro-mode/content-analyzers/{ANALYZER}:analyze",
+        json={"inputFiles": [f"{DOC}?sim_duration=3"]},
+        timeout=10,
+    )
+    operation_id = response.json()["operationId"]
+    status_url = f"{host.ready_url}/pro-mode/content-analyzers/{ANALYZER}/results/{operation_id}"
+    wait_until(lambda: (requests.get(status_url, timeout=5).json().get("progress") or {}).get("attempts", 0) >= 1)
+    host.kill()  # SIGKILL: no chance to flush or say goodbye
+
+    restarted = private_host()  # same state dir
+    final = final_answer(f"{restarted.ready_url}/pro-mode/content-analyzers/{ANALYZER}/results/{operation_id}")
+    assert final.status_code == 200, final.text
+    assert final.json()["status"] == "Succeeded"
 
 
 def test_no_key_or_sas_signature_reaches_the_logs(stack):
@@ -277,44 +269,34 @@ def test_no_key_or_sas_signature_reaches_the_logs(stack):
     assert SIM_KEY not in output  # nor the Content Understanding key.
 
 
-def test_purge_removes_finished_operations_and_keeps_running_ones(simulator_process, tmp_path):
-    if simulator_process is None:
-        pytest.skip("needs a local host with a short RESULT_TTL_SECONDS")
-    host = start_host(simulator_process.ready_url, tmp_path / "state", RESULT_TTL_SECONDS="1")
-    try:
-        base = f"{host.ready_url}/pro-mode/content-analyzers/{ANALYZER}"
-        finished = requests.post(f"{base}:analyze", json={"inputFiles": [f"{DOC}?sim_duration=0.2"]}, timeout=10)
-        running = requests.post(f"{base}:analyze", json={"inputFiles": [f"{DOC}?sim_outcome=stuck"]}, timeout=10)
-        finished_url = f"{base}/results/{finished.json()['operationId']}"
-        running_url = f"{base}/results/{running.json()['operationId']}"
-        wait_until(lambda: requests.get(finished_url, timeout=5).status_code == 200)
+def test_purge_removes_finished_operations_and_keeps_running_ones(private_host):
+    host = private_host(RESULT_TTL_SECONDS="1")
+    base = f"{host.ready_url}/pro-mode/content-analyzers/{ANALYZER}"
+    finished = requests.post(f"{base}:analyze", json={"inputFiles": [f"{DOC}?sim_duration=0.2"]}, timeout=10)
+    running = requests.post(f"{base}:analyze", json={"inputFiles": [f"{DOC}?sim_outcome=stuck"]}, timeout=10)
+    finished_url = f"{base}/results/{finished.json()['operationId']}"
+    running_url = f"{base}/results/{running.json()['operationId']}"
+    wait_until(lambda: requests.get(finished_url, timeout=5).status_code == 200)
 
-        def purged() -> bool:
-            requests.post(f"{host.ready_url}/admin/functions/purge_finished_operations", json={}, timeout=5)
-            return requests.get(finished_url, timeout=5).status_code == 404
+    def purged() -> bool:
+        requests.post(f"{host.ready_url}/admin/functions/purge_finished_operations", json={}, timeout=5)
+        return requests.get(finished_url, timeout=5).status_code == 404
 
-        wait_until(purged, timeout=20, interval=0.5, message="the finished operation was never purged")
-        assert requests.get(running_url, timeout=5).status_code == 202
-        assert "[Retention] Purged" in "\n".join(host.lines)
-    finally:
-        host.stop()
+    wait_until(purged, timeout=20, interval=0.5, message="the finished operation was never purged")
+    assert requests.get(running_url, timeout=5).status_code == 202
+    assert "[Retention] Purged" in "\n".join(host.lines)
 
 
-def test_service_refusing_the_app_is_reported_not_hidden(simulator_process, tmp_path):
-    if simulator_process is None:
-        pytest.skip("needs a local host configured with a wrong key")
-    host = start_host(simulator_process.ready_url, tmp_path / "state", CONTENT_UNDERSTANDING_KEY="wrong-key")
-    try:
-        base = f"{host.ready_url}/pro-mode/content-analyzers/{ANALYZER}"
-        # A permanent submit failure ends the operation as failed, with the service's code and message.
-        operation_id = requests.post(f"{base}:analyze", json={"inputFiles": [DOC]}, timeout=10).json()["operationId"]
-        final = final_answer(f"{base}/results/{operation_id}")
-        assert final.status_code == 500
-        assert final.json()["status"] == "failed"
-        assert final.json()["error"]["code"] == "401"
-        # A direct status check the service refuses is a 502, not a misleading 404.
-        legacy = requests.get(f"{base}/results/{uuid.uuid4()}", timeout=10)
-        assert legacy.status_code == 502
-        assert legacy.json()["error"]["message"]
-    finally:
-        host.stop()
+def test_service_refusing_the_app_is_reported_not_hidden(private_host):
+    host = private_host(CONTENT_UNDERSTANDING_KEY="wrong-key")
+    base = f"{host.ready_url}/pro-mode/content-analyzers/{ANALYZER}"
+    # A permanent submit failure ends the operation as failed, with the service's code and message.
+    operation_id = requests.post(f"{base}:analyze", json={"inputFiles": [DOC]}, timeout=10).json()["operationId"]
+    final = final_answer(f"{base}/results/{operation_id}")
+    assert final.status_code == 500
+    assert final.json()["status"] == "failed"
+    assert final.json()["error"]["code"] == "401"
+    # A direct status check the service refuses is a 502, not a misleading 404.
+    legacy = requests.get(f"{base}/results/{uuid.uuid4()}", timeout=10)
+    assert legacy.status_code == 502
+    assert legacy.json()["error"]["message"]
