@@ -69,21 +69,25 @@ async def _start(
     """Start the orchestration, or find the one an Idempotency-Key already started."""
     if idempotency_key is None:
         operation_id = await client.start_new(ORCHESTRATOR_NAME, None, job)
-        log.info("[AnalyzeContent] Analysis started for operation: %s (analyzer %s)", operation_id, analyzer_id)
-        return to_http_response(submitted_answer(operation_id, analyzer_id, SUBMITTED_RETRY_AFTER_SECONDS))
+    else:
+        operation_id = idempotent_operation_id(idempotency_key, group_id)
+        existing = await client.get_status(operation_id, show_input=True)
+        if not existing:
+            try:
+                await client.start_new(ORCHESTRATOR_NAME, operation_id, job)
+            except Exception:
+                # A concurrent request with the same key won the race; answer with its operation.
+                existing = await client.get_status(operation_id, show_input=True)
+                if not existing:
+                    raise
+        if existing:
+            return _answer_for_existing(existing, job, operation_id, analyzer_id)
+    log.info("[AnalyzeContent] Analysis started for operation: %s (analyzer %s)", operation_id, analyzer_id)
+    return to_http_response(submitted_answer(operation_id, analyzer_id, SUBMITTED_RETRY_AFTER_SECONDS))
 
-    operation_id = idempotent_operation_id(idempotency_key, group_id)
-    existing = await client.get_status(operation_id, show_input=True)
-    if not existing:
-        try:
-            await client.start_new(ORCHESTRATOR_NAME, operation_id, job)
-            log.info("[AnalyzeContent] Analysis started for operation: %s (analyzer %s)", operation_id, analyzer_id)
-            return to_http_response(submitted_answer(operation_id, analyzer_id, SUBMITTED_RETRY_AFTER_SECONDS))
-        except Exception:
-            # A concurrent request with the same key won the race; answer with its operation.
-            existing = await client.get_status(operation_id, show_input=True)
-            if not existing:
-                raise
+
+def _answer_for_existing(existing, job: dict, operation_id: str, analyzer_id: str) -> func.HttpResponse:
+    """The same request again gets the same operation; a different request with the same key is refused."""
     previous = decode_json_field(existing.input_) or {}
     if not isinstance(previous, dict) or previous.get("fingerprint") != job["fingerprint"]:
         message = "This Idempotency-Key was already used for a different analyze request."
