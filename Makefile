@@ -9,12 +9,12 @@ STAMP := $(VENV)/.installed
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(PY) requirements.txt requirements-dev.txt
+$(STAMP): $(PY) requirements.txt requirements-dev.txt tools/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m devhost.local_stack
+	$(PY) -m tools.devhost.local_stack
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -28,7 +28,7 @@ format: $(STAMP)
 	$(PY) -m ruff format .
 
 bench: $(STAMP)
-	$(PY) -m benchmarks
+	$(PY) -m tools.benchmarks
 
 clean:
 	rm -rf $(VENV) .devhost .pytest_cache .ruff_cache

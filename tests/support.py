@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from simulator import SimulatorHandle, start_simulator
+from tools.simulator import SimulatorHandle, start_simulator
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05, message: str = "") -> Any:

@@ -9,8 +9,8 @@ from activities.submit_analysis import submit_analysis
 from config.service_clients import reset_service_clients
 from config.settings import get_settings
 from content_understanding import TransientServiceError
-from simulator import start_simulator
 from tests.support import wait_until
+from tools.simulator import start_simulator
 
 SUBMIT = submit_analysis.build().get_user_function()
 CHECK = check_analysis_status.build().get_user_function()

@@ -4,7 +4,7 @@ import threading
 
 from config.service_clients import content_understanding_client, reset_service_clients
 from config.settings import get_settings
-from simulator import start_simulator
+from tools.simulator import start_simulator
 
 
 def test_one_client_per_process_built_from_the_settings(monkeypatch):

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from content_understanding import ContentUnderstandingClient
-from simulator import SimulatorHandle, start_simulator
 from tests.content_understanding.stubs import (
     TEST_KEY,
     CannedResponse,
@@ -16,6 +15,7 @@ from tests.content_understanding.stubs import (
     SilentServer,
     SleepRecorder,
 )
+from tools.simulator import SimulatorHandle, start_simulator
 
 
 @pytest.fixture

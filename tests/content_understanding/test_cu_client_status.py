@@ -15,9 +15,9 @@ from content_understanding import (
     PermanentServiceError,
     TransientServiceError,
 )
-from simulator import start_simulator
 from tests.content_understanding.stubs import TEST_KEY, CannedResponse
 from tests.support import wait_until
+from tools.simulator import start_simulator
 
 DOC = "https://example.com/doc.pdf"
 

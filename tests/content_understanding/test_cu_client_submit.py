@@ -7,9 +7,9 @@ import uuid
 import pytest
 
 from content_understanding import TransientServiceError
-from simulator import start_simulator
 from tests.content_understanding.stubs import TEST_KEY, CannedResponse, closed_port_url
 from tests.support import start_simulator_with_aliased_signed_locations
+from tools.simulator import start_simulator
 
 DOC = "https://example.com/doc.pdf"
 ACCEPTED = CannedResponse(

@@ -1,8 +1,8 @@
 """End-to-end fixtures: a base URL to test over HTTP only.
 
 With E2E_BASE_URL set, the tests run against that host (for example `func start` on a machine with
-Core Tools; set E2E_SIMULATOR_URL too when it talks to `python -m simulator`). Otherwise the fixtures
-start the Content Understanding simulator and the local host (`python -m devhost`) on free ports, with
+Core Tools; set E2E_SIMULATOR_URL too when it talks to `python -m tools.simulator`). Otherwise the fixtures
+start the Content Understanding simulator and the local host (`python -m tools.devhost`) on free ports, with
 time compressed: analyses take about a second and the app polls every 0.2-0.5 s.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from devhost.local_stack import HOST_READY, SIMULATOR_READY, Child, start_quiet
+from tools.devhost.local_stack import HOST_READY, SIMULATOR_READY, Child, start_quiet
 
 REPO = Path(__file__).resolve().parents[2]
 SIM_KEY = "e2e-key"
@@ -34,12 +34,12 @@ APP_ENV = {
 
 
 def start_simulator() -> Child:
-    args = ["-m", "simulator", "--port", "0", "--duration", "1", "--key", SIM_KEY, "--quiet"]
+    args = ["-m", "tools.simulator", "--port", "0", "--duration", "1", "--key", SIM_KEY, "--quiet"]
     return start_quiet("simulator", args, SIMULATOR_READY)
 
 
 def start_host(simulator_url: str, state_dir: Path, **settings: str) -> Child:
-    args = ["-m", "devhost", "--port", "0", "--app-dir", str(REPO), "--state-dir", str(state_dir)]
+    args = ["-m", "tools.devhost", "--port", "0", "--app-dir", str(REPO), "--state-dir", str(state_dir)]
     env = {"CONTENT_UNDERSTANDING_ENDPOINT": simulator_url, **APP_ENV, **settings}
     return start_quiet("devhost", args, HOST_READY, env)
 

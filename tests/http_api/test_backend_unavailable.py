@@ -11,9 +11,9 @@ import socket
 import azure.functions as func
 import pytest
 
-from devhost.durable import client_binding_json
 from http_api.analysis_results import cancel_analysis, get_analysis_results
 from http_api.analyze_starter import start_analysis
+from tools.devhost.durable import client_binding_json
 
 
 @pytest.fixture

@@ -1,0 +1,108 @@
+"""Serve HTTP-triggered functions: route matching, request/response conversion, error mapping.
+
+Behaviour copied from the Functions host: a path that matches no route, or matches a route whose
+``methods`` exclude the request method, gets 404 with an empty body (the host does not answer 405,
+see Azure/azure-functions-host#10098); an unhandled exception gets 500 with an empty body.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import azure.functions as func
+from aiohttp import web
+from multidict import CIMultiDict
+
+from tools.devhost.indexing import FunctionSpec, sorted_http_routes
+from tools.devhost.invocation import REASON_HTTP, Invoker
+
+log = logging.getLogger("devhost")
+
+MAX_REQUEST_BODY_BYTES = 100 * 1024 * 1024  # the host's default maxRequestBodySize (~100 MB)
+
+
+def select_route(routes: list[FunctionSpec], method: str, raw_path: str) -> tuple[FunctionSpec, dict[str, str]] | None:
+    """First route (in precedence order) whose template and methods both accept the request."""
+    method = method.upper()
+    for spec in routes:
+        assert spec.route is not None
+        values = spec.route.match(raw_path)
+        if values is not None and method in spec.methods:
+            return spec, values
+    return None
+
+
+class HttpTriggerHandler:
+    """aiohttp handler for every path not claimed by the host's own endpoints."""
+
+    def __init__(
+        self,
+        specs: list[FunctionSpec],
+        invoker: Invoker,
+        durable_client_value: Callable[[str | None], str],
+        base_url: Callable[[], str],
+    ) -> None:
+        self._routes = sorted_http_routes(specs)
+        self._invoker = invoker
+        self._durable_client_value = durable_client_value
+        self._base_url = base_url
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        selected = select_route(self._routes, request.method, request.rel_url.raw_path)
+        if selected is None:
+            log.debug("No function matched %s %s", request.method, request.rel_url.path)
+            return web.Response(status=404)
+        spec, route_values = selected
+        body = await request.read()
+        http_request = func.HttpRequest(
+            method=request.method,
+            url=self._absolute_url(request),
+            headers=_joined(request.headers, ", "),
+            params=_joined(request.query, ","),
+            route_params=route_values,
+            body=body,
+        )
+        kwargs: dict[str, Any] = {spec.trigger["name"]: http_request}
+        for name, hub in spec.durable_clients.items():
+            kwargs[name] = self._durable_client_value(hub)
+        try:
+            result = await self._invoker.invoke(spec, kwargs, REASON_HTTP)
+        except Exception:
+            return web.Response(status=500)
+        try:
+            return to_aiohttp_response(result)
+        except Exception:
+            log.exception("Function '%s' returned a value that is not an HTTP response", spec.name)
+            return web.Response(status=500)
+
+    def _absolute_url(self, request: web.Request) -> str:
+        host = request.headers.get("Host")
+        base = f"{request.scheme}://{host}" if host else self._base_url()
+        return base + request.rel_url.raw_path_qs
+
+
+def to_aiohttp_response(result: Any) -> web.Response:
+    """Convert what the function returned, as the worker's HttpResponseConverter + the host do."""
+    if result is None:
+        return web.Response(status=204)
+    if isinstance(result, str):
+        return web.Response(status=200, text=result, content_type="text/plain", charset="utf-8")
+    if not isinstance(result, func.HttpResponse):
+        raise TypeError(f"unsupported HTTP return type {type(result).__name__}")
+    headers: CIMultiDict[str] = CIMultiDict()
+    for name, value in result.headers.items():
+        headers.add(name, value)
+    if "Content-Type" not in headers:
+        mimetype = result.mimetype
+        headers["Content-Type"] = f"{mimetype}; charset={result.charset}" if mimetype.startswith("text/") else mimetype
+    return web.Response(status=result.status_code, headers=headers, body=result.get_body())
+
+
+def _joined(source: Any, separator: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key in source:
+        if key not in out:
+            out[key] = separator.join(source.getall(key))
+    return out

@@ -1,0 +1,218 @@
+"""The sample app served by a real ``python -m tools.devhost`` process, exercised over HTTP."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from host_process import HostProcess, clean_env
+
+from tests.support import wait_until
+
+SAMPLE_APP = Path(__file__).parent / "sample_app"
+
+
+def _durable_engine_available() -> bool:
+    try:
+        import tools.devhost.durable as durable
+    except ImportError:
+        return False
+    return all(hasattr(durable, n) for n in ("DurableEngine", "add_durable_routes", "client_binding_json"))
+
+
+needs_engine = pytest.mark.skipif(not _durable_engine_available(), reason="devhost.durable engine not present yet")
+
+
+@pytest.fixture(scope="module")
+def app_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("sample") / "app"
+    shutil.copytree(SAMPLE_APP, target, ignore=shutil.ignore_patterns("__pycache__", ".devhost"))
+    settings = {
+        "IsEncrypted": False,
+        "Values": {
+            "FUNCTIONS_WORKER_RUNTIME": "python",
+            "SAMPLE_HUB": "SampleHub",
+            "TICK_SCHEDULE": "*/1 * * * * *",
+            "SAMPLE_FROM_FILE": "file-value",
+            "SAMPLE_OVERRIDDEN": "file-value",
+        },
+    }
+    (target / "local.settings.json").write_text(json.dumps(settings))
+    return target
+
+
+@pytest.fixture(scope="module")
+def host(app_dir: Path) -> Iterator[HostProcess]:
+    process = HostProcess(
+        ["--port", "0", "--app-dir", str(app_dir), "--state-dir", str(app_dir.parent / "state")],
+        clean_env(SAMPLE_OVERRIDDEN="env-value"),
+    )
+    try:
+        process.wait_ready()
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def api(host: HostProcess) -> str:
+    return f"{host.base_url}/api"
+
+
+def test_get_with_route_param_query_and_header(api: str):
+    response = requests.get(f"{api}/hello/W%C3%B6rld", params=[("q", "1"), ("q", "2")], headers={"X-Sample": "hi"})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["name"] == "Wörld"
+    assert body["query"] == {"q": "1,2"}
+    assert body["header"] == "hi"
+    assert body["method"] == "GET"
+    assert body["url"] == f"{api}/hello/W%C3%B6rld?q=1&q=2"
+
+
+def test_post_json_body_in_and_out_with_headers(api: str):
+    response = requests.post(f"{api}/echo", json={"a": [1, 2]})
+    assert response.status_code == 201
+    assert response.headers["X-Echo"] == "yes"
+    assert response.json() == {"received": {"a": [1, 2]}, "method": "POST"}
+
+
+def test_complex_segment_route(api: str):
+    response = requests.post(f"{api}/items/prebuilt-invoice.v2:analyze")
+    assert response.status_code == 200
+    assert response.json() == {"itemId": "prebuilt-invoice.v2"}
+
+
+def test_literals_are_case_insensitive_and_constraints_apply(api: str, host: HostProcess):
+    assert requests.get(f"{host.base_url}/API/Numbers/42").json() == {"id": "42"}
+    assert requests.get(f"{api}/numbers/forty-two").status_code == 404
+
+
+def test_string_return_becomes_text_response(api: str):
+    response = requests.get(f"{api}/files/a/b%20c.txt")
+    assert response.status_code == 200
+    assert response.text == "a/b c.txt"
+    assert response.headers["Content-Type"].startswith("text/plain")
+
+
+def test_unknown_path_is_404_with_empty_body(api: str, host: HostProcess):
+    for url in (f"{api}/nothing-here", f"{host.base_url}/hello/x"):  # the second lacks the route prefix
+        response = requests.get(url)
+        assert response.status_code == 404
+        assert response.content == b""
+
+
+def test_method_not_in_methods_is_404_like_the_functions_host(api: str):
+    response = requests.delete(f"{api}/echo")
+    assert response.status_code == 404
+    assert response.content == b""
+
+
+def test_unhandled_exception_is_500_with_empty_body_and_logged(api: str, host: HostProcess):
+    response = requests.get(f"{api}/boom")
+    assert response.status_code == 500
+    assert response.content == b""
+    wait_until(lambda: "RuntimeError: sample failure" in host.output)
+    assert "Executed 'Functions.boom' (Failed" in host.output
+
+
+def test_context_parameter_is_passed(api: str):
+    body = requests.get(f"{api}/whoami").json()
+    assert body["function_name"] == "whoami"
+    assert len(body["invocation_id"]) == 36
+
+
+def test_local_settings_are_applied_but_the_environment_wins(api: str):
+    assert requests.get(f"{api}/settings/SAMPLE_FROM_FILE").json() == {"value": "file-value"}
+    assert requests.get(f"{api}/settings/SAMPLE_OVERRIDDEN").json() == {"value": "env-value"}
+
+
+def test_timer_runs_on_startup_and_then_on_schedule(api: str):
+    def count() -> int:
+        return requests.get(f"{api}/ticks").json()["count"]
+
+    wait_until(lambda: count() >= 3, timeout=10)
+
+
+def test_console_lists_functions_then_logs_invocations(host: HostProcess, api: str):
+    requests.get(f"{api}/whoami")
+    output = host.output
+    assert "Functions:" in output
+    assert f"hello: [GET] {api}/hello/{{name}}" in output
+    assert f"echo: [POST,PUT] {api}/echo" in output
+    assert "greet_cities: orchestrationTrigger" in output
+    assert "say_hello: activityTrigger" in output
+    assert "tick: timerTrigger" in output
+    assert "'queueTrigger' is not supported" in output
+    assert output.index("Functions:") < output.index("Host started. Listening on")
+    wait_until(lambda: "Executed 'Functions.whoami' (Succeeded" in host.output)
+    assert "Executing 'Functions.whoami' (Reason=" in host.output
+    requests.get(f"{api}/hello/logger")
+    wait_until(lambda: "INFO sample_app: hello called for logger" in host.output)
+
+
+def test_admin_endpoint_invokes_a_timer_function(host: HostProcess, api: str):
+    before = requests.get(f"{api}/ticks").json()["count"]
+    assert requests.post(f"{host.base_url}/admin/functions/tick", json={"input": ""}).status_code == 202
+    assert requests.post(f"{host.base_url}/admin/functions/hello", json={}).status_code == 404
+    wait_until(lambda: requests.get(f"{api}/ticks").json()["count"] > before)
+
+
+@needs_engine
+def test_durable_starter_orchestrator_and_activities_complete(api: str, host: HostProcess):
+    response = requests.post(f"{api}/orchestrators/greet_cities", json=["Tokyo", "Seattle"])
+    assert response.status_code == 202
+    links = response.json()
+    instance_id = links["id"]
+    assert response.headers["Location"] == links["statusQueryGetUri"]
+    assert links["statusQueryGetUri"].startswith(host.base_url)
+
+    def completed():
+        status = requests.get(f"{api}/status/{instance_id}").json()
+        return status if status["runtimeStatus"] in ("Completed", "Failed") else None
+
+    status = wait_until(completed, timeout=20)
+    assert status == {"runtimeStatus": "Completed", "output": ["HELLO TOKYO", "HELLO SEATTLE"]}
+    built_in = requests.get(links["statusQueryGetUri"])
+    assert built_in.status_code == 200
+    assert built_in.json()["runtimeStatus"] == "Completed"
+    assert "Executed 'Functions.say_hello' (Succeeded" in host.output
+
+
+@needs_engine
+def test_unknown_instance_status_is_not_found(api: str):
+    assert requests.get(f"{api}/status/does-not-exist").status_code == 404
+
+
+def test_sigterm_shuts_down_cleanly(app_dir: Path):
+    process = HostProcess(
+        ["--port", "0", "--app-dir", str(app_dir), "--state-dir", str(app_dir.parent / "state2")],
+        clean_env(SAMPLE_HUB="OtherHub", TICK_SCHEDULE="0 0 0 1 1 *"),
+    )
+    try:
+        process.wait_ready()
+    finally:
+        code = process.stop(signal.SIGTERM)
+    assert code == 0
+    assert "Traceback" not in process.output
+
+
+def test_sigint_shuts_down_without_traceback(app_dir: Path):
+    process = HostProcess(
+        ["--port", "0", "--app-dir", str(app_dir), "--state-dir", str(app_dir.parent / "state3")],
+        clean_env(SAMPLE_HUB="ThirdHub", TICK_SCHEDULE="0 0 0 1 1 *"),
+    )
+    try:
+        base = process.wait_ready()
+        assert requests.get(f"{base}/api/whoami").status_code == 200
+    finally:
+        code = process.stop(signal.SIGINT)
+    assert code == 0
+    assert "Traceback" not in process.output
+    assert "KeyboardInterrupt" not in process.output

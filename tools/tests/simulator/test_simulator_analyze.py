@@ -1,0 +1,180 @@
+"""Submit side of the simulator: GA 202 answer, validation errors, auth, injected submit faults."""
+
+from __future__ import annotations
+
+import base64
+import re
+import uuid
+
+import pytest
+import requests
+
+from tools.simulator import start_simulator
+from tools.tests.simulator.helpers import API, KEY_HEADERS
+
+OPERATION_LOCATION = re.compile(
+    r"^http://127\.0\.0\.1:\d+/contentunderstanding/analyzerResults/(?P<id>[0-9a-f-]{36})\?api-version=2025-11-01$"
+)
+
+
+def test_analyze_answers_202_with_ga_operation_location(submit):
+    response = submit()
+
+    assert response.status_code == 202
+    body = response.json()
+    assert body["status"] == "NotStarted"
+    match = OPERATION_LOCATION.match(response.headers["Operation-Location"])
+    assert match, response.headers["Operation-Location"]
+    assert match["id"] == body["id"]
+    assert response.headers["apim-request-id"]
+
+
+def test_client_request_id_is_echoed(sim, http):
+    request_id = str(uuid.uuid4())
+    response = http.post(
+        f"{sim.base_url}/contentunderstanding/analyzers/prebuilt-read:analyze?{API}",
+        json={"inputs": [{"url": "https://example.com/a.pdf"}]},
+        headers={"x-ms-client-request-id": request_id},
+    )
+    assert response.headers["x-ms-client-request-id"] == request_id
+
+
+def test_operation_location_keeps_the_api_version_that_was_used(sim, http):
+    response = http.post(
+        f"{sim.base_url}/contentunderstanding/analyzers/prebuilt-read:analyze?api-version=2025-05-01-preview",
+        json={"inputs": [{"url": "https://example.com/a.pdf"}]},
+    )
+    assert response.headers["Operation-Location"].endswith("?api-version=2025-05-01-preview")
+
+
+def test_analyze_binary_answers_202(sim, http):
+    response = http.post(
+        f"{sim.base_url}/contentunderstanding/analyzers/prebuilt-layout:analyzeBinary?{API}",
+        data=b"%PDF-1.7 fake",
+        headers={"Content-Type": "application/pdf"},
+    )
+    assert response.status_code == 202
+    assert "/contentunderstanding/analyzerResults/" in response.headers["Operation-Location"]
+
+
+def test_data_input_is_accepted(sim, http):
+    data = base64.b64encode(b"hello").decode()
+    response = http.post(
+        f"{sim.base_url}/contentunderstanding/analyzers/prebuilt-read:analyze?{API}",
+        json={"inputs": [{"data": data, "mimeType": "text/plain"}]},
+    )
+    assert response.status_code == 202
+
+
+def test_missing_api_version_is_400(sim, http):
+    response = http.post(
+        f"{sim.base_url}/contentunderstanding/analyzers/prebuilt-read:analyze",
+        json={"inputs": [{"url": "https://example.com/a.pdf"}]},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "MissingApiVersionParameter"
+    assert response.headers["x-ms-error-code"] == "MissingApiVersionParameter"
+
+
+@pytest.mark.parametrize(
+    ("raw_body", "why"),
+    [
+        (b"not json", "not JSON"),
+        (b'{"something": 1}', "no inputs"),
+        (b'{"inputs": []}', "empty inputs"),
+        (b'{"inputs": [{"name": "x"}]}', "input without url or data"),
+        (b'{"inputs": [{"url": "ftp://example.com/a.pdf"}]}', "non-http url"),
+        (b'{"inputs": [{"url": "not a url"}]}', "relative url"),
+        (b'{"inputs": [{"data": "***"}]}', "data not base64"),
+        (b'{"inputs": [{"url": "https://example.com/a.pdf?sim_outcome=exploded"}]}', "bad scenario control"),
+    ],
+)
+def test_bad_analyze_body_is_400_with_error_body(sim, http, raw_body, why):
+    response = http.post(
+        f"{sim.base_url}/contentunderstanding/analyzers/prebuilt-read:analyze?{API}",
+        data=raw_body,
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400, why
+    error = response.json()["error"]
+    assert error["code"] and error["message"]
+    assert error["details"] == []
+    assert response.headers["x-ms-error-code"] == error["code"]
+
+
+def test_unknown_analyzer_is_404_model_not_found(submit):
+    response = submit(analyzer="no-such-analyzer")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "ModelNotFound"
+
+
+@pytest.mark.parametrize("analyzer_id", ["a" * 65, "bad%20id", "bad!id"])
+def test_invalid_analyzer_id_is_400(submit, analyzer_id):
+    response = submit(analyzer=analyzer_id)
+    assert response.status_code == 400
+    assert response.json()["error"]["target"] == "analyzerId"
+
+
+def test_invalid_processing_location_is_400(sim, http):
+    response = http.post(
+        f"{sim.base_url}/contentunderstanding/analyzers/prebuilt-read:analyze?{API}&processingLocation=moon",
+        json={"inputs": [{"url": "https://example.com/a.pdf"}]},
+    )
+    assert response.status_code == 400
+
+
+def test_missing_credentials_are_401(sim):
+    response = requests.post(
+        f"{sim.base_url}/contentunderstanding/analyzers/prebuilt-read:analyze?{API}",
+        json={"inputs": [{"url": "https://example.com/a.pdf"}]},
+    )
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "401"
+    assert response.headers["x-ms-error-code"] == "401"
+
+
+def test_bearer_token_is_accepted(sim):
+    response = requests.post(
+        f"{sim.base_url}/contentunderstanding/analyzers/prebuilt-read:analyze?{API}",
+        json={"inputs": [{"url": "https://example.com/a.pdf"}]},
+        headers={"Authorization": "Bearer some-token"},
+    )
+    assert response.status_code == 202
+
+
+def test_configured_key_is_enforced():
+    with start_simulator(port=0, quiet=True, key="right-key") as sim:
+        url = f"{sim.base_url}/contentunderstanding/analyzers/prebuilt-read:analyze?{API}"
+        body = {"inputs": [{"url": "https://example.com/a.pdf"}]}
+        wrong = requests.post(url, json=body, headers={"Ocp-Apim-Subscription-Key": "wrong-key"})
+        empty = requests.post(url, json=body, headers={"Ocp-Apim-Subscription-Key": ""})
+        right = requests.post(url, json=body, headers={"Ocp-Apim-Subscription-Key": "right-key"})
+    assert (wrong.status_code, empty.status_code, right.status_code) == (401, 401, 202)
+    assert "right-key" not in wrong.text
+
+
+def test_submit_fail_option_answers_503_then_recovers():
+    with start_simulator(port=0, quiet=True, submit_fail=2) as sim:
+        url = f"{sim.base_url}/contentunderstanding/analyzers/prebuilt-read:analyze?{API}"
+        body = {"inputs": [{"url": "https://example.com/a.pdf"}]}
+        codes = [requests.post(url, json=body, headers=KEY_HEADERS).status_code for _ in range(3)]
+        assert codes == [503, 503, 202]
+        assert sim.stats()["analyze_calls"] == 3
+
+
+def test_submit_throttle_option_answers_429_with_retry_after():
+    with start_simulator(port=0, quiet=True, submit_throttle=1, submit_retry_after=3) as sim:
+        url = f"{sim.base_url}/contentunderstanding/analyzers/prebuilt-read:analyze?{API}"
+        body = {"inputs": [{"url": "https://example.com/a.pdf"}]}
+        first = requests.post(url, json=body, headers=KEY_HEADERS)
+        second = requests.post(url, json=body, headers=KEY_HEADERS)
+    assert first.status_code == 429
+    assert first.headers["Retry-After"] == "3"
+    assert first.json()["error"]["code"] == "TooManyRequests"
+    assert second.status_code == 202
+
+
+def test_faults_can_be_armed_at_runtime_over_http(sim, submit):
+    armed = requests.post(f"{sim.base_url}/_sim/config", json={"submit_fail": 1, "submit_fail_status": 500})
+    assert armed.status_code == 200
+    assert [submit().status_code, submit().status_code] == [500, 202]
