@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -55,8 +55,8 @@ def _seconds_since(moment: datetime | None) -> float:
     if moment is None:
         return 0.0
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return (datetime.now(UTC) - moment).total_seconds()
+        moment = moment.replace(tzinfo=timezone.utc)
+    return (datetime.now(timezone.utc) - moment).total_seconds()
 
 
 @bp.route(route=RESULTS_ROUTE, methods=["GET"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -108,5 +108,5 @@ def _job_for(request: AnalyzeRequest, group_id: str | None, settings: Settings) 
         "groupId": group_id,
         "policy": settings.polling_policy.to_dict(),
         "fingerprint": request_fingerprint(request.fingerprint_source()),
-        "submittedAt": datetime.now(UTC).isoformat(),
+        "submittedAt": datetime.now(timezone.utc).isoformat(),
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from azure.storage.blob import BlobSasPermissions, generate_blob_sas
@@ -75,7 +75,7 @@ class SasUrlFactory:
         self._lock = threading.Lock()
 
     def url_for(self, file_id: str, group_id: str | None, now: datetime | None = None) -> str:
-        now = now or datetime.now(UTC)
+        now = now or datetime.now(timezone.utc)
         location = container_for_group(self.container_url, group_id)
         expiry = now + self.ttl
         signing = {"start": now - CLOCK_SKEW, "expiry": expiry, "permission": BlobSasPermissions(read=True)}

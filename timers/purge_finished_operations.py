@@ -6,7 +6,7 @@ Running operations are never purged: the purge filters on terminal runtime statu
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -20,7 +20,7 @@ FINISHED_STATUSES = [
     OrchestrationRuntimeStatus.Terminated,
 ]
 # A sane lower bound for the purge query (datetime.min breaks the storage query).
-PURGE_FROM = datetime(2020, 1, 1, tzinfo=UTC)
+PURGE_FROM = datetime(2020, 1, 1, tzinfo=timezone.utc)
 
 bp = df.Blueprint()
 log = logging.getLogger("analysis.retention")
@@ -29,7 +29,7 @@ log = logging.getLogger("analysis.retention")
 @bp.timer_trigger(arg_name="timer", schedule=get_settings().purge_schedule, run_on_startup=False)
 @bp.durable_client_input(client_name="client")
 async def purge_finished_operations(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
-    cutoff = datetime.now(UTC) - timedelta(seconds=get_settings().result_ttl_seconds)
+    cutoff = datetime.now(timezone.utc) - timedelta(seconds=get_settings().result_ttl_seconds)
     result = await client.purge_instance_history_by(
         created_time_from=PURGE_FROM, created_time_to=cutoff, runtime_status=FINISHED_STATUSES
     )

@@ -1,7 +1,7 @@
 """The orchestrator, driven episode by episode through the real SDK with virtual time."""
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import pytest
 
@@ -10,7 +10,7 @@ from orchestrators.analysis_orchestrator import analysis_orchestrator
 from tests.unit.orchestration_replay import ActivityFailure, replay
 
 HANDLE = analysis_orchestrator.build().get_user_function()
-START = datetime(2026, 11, 29, 12, 0, 0, tzinfo=UTC)
+START = datetime(2026, 11, 29, 12, 0, 0, tzinfo=timezone.utc)
 POLICY = PollingPolicy(timeout_seconds=60, initial_interval_seconds=2, max_interval_seconds=8)
 OPERATION = {
     "operation_id": "azure-op-1",

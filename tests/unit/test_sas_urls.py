@@ -1,9 +1,9 @@
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlsplit
 
 from input_files.sas_urls import SasUrlFactory, account_key_from_connection_string, container_for_group
 
-NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
 
 
 def test_group_container_uses_the_first_eight_characters_of_the_group():
