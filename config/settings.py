@@ -57,8 +57,12 @@ class _Reader:
     def __init__(self, environ: Mapping[str, str]):
         self.environ = environ
         self.problems: list[str] = []
+        self.names: list[str] = []  # every setting read, in order: what the infrastructure must provide
+        self.required: list[str] = []
 
     def text(self, name: str, default: str | None = None) -> str | None:
+        if name not in self.names:
+            self.names.append(name)
         value = self.environ.get(name, "").strip()
         return value or default
 
@@ -78,6 +82,8 @@ class _Reader:
 
     def url(self, name: str, *, required: bool) -> str | None:
         raw = self.text(name)
+        if required and name not in self.required:
+            self.required.append(name)
         if raw is None:
             if required:
                 self.problems.append(f"{name} is required (for example https://<resource>.services.ai.azure.com)")
@@ -98,6 +104,27 @@ class _Reader:
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the settings; raise SettingsError naming each bad value."""
     read = _Reader(os.environ if environ is None else environ)
+    settings = _read_all(read)
+    if read.problems:
+        raise SettingsError("Invalid app settings:\n  - " + "\n  - ".join(read.problems))
+    return settings
+
+
+def known_setting_names() -> tuple[str, ...]:
+    """Every app setting the app reads, so deployment templates can be checked against it."""
+    read = _Reader({})
+    _read_all(read)
+    return tuple(read.names)
+
+
+def required_setting_names() -> tuple[str, ...]:
+    """The settings without which the app refuses to start."""
+    read = _Reader({})
+    _read_all(read)
+    return tuple(read.required)
+
+
+def _read_all(read: _Reader) -> Settings:
     settings = Settings(
         content_understanding_endpoint=read.url("CONTENT_UNDERSTANDING_ENDPOINT", required=True) or "",
         content_understanding_key=read.text("CONTENT_UNDERSTANDING_KEY"),
@@ -123,8 +150,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             f"ANALYSIS_TIMEOUT_SECONDS / POLL_*_INTERVAL_SECONDS allow more than {MAX_CHECKS_PER_ANALYSIS} "
             "status checks per analysis: raise the intervals or lower the timeout"
         )
-    if read.problems:
-        raise SettingsError("Invalid app settings:\n  - " + "\n  - ".join(read.problems))
     return settings
 
 
