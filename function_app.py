@@ -6,6 +6,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from activities.check_analysis_status import bp as check_analysis_status
+from activities.record_duration import bp as record_duration
 from activities.submit_analysis import bp as submit_analysis
 from config.settings import SettingsError, get_settings
 from http_api.analysis_results import bp as analysis_results
@@ -28,6 +29,7 @@ for blueprint in (
     analysis_orchestrator,
     submit_analysis,
     check_analysis_status,
+    record_duration,
     purge_finished_operations,
 ):
     app.register_functions(blueprint)

@@ -68,6 +68,9 @@ class Settings:
     legacy_results_cutover: datetime | None = None
     cors_allowed_origins: tuple[str, ...] = ()
     file_analysis_parallelism: int = 4
+    duration_model_store: str | None = None
+    duration_model_connection_string: str | None = None
+    poll_target_lag_seconds: float = 3.0
 
     @property
     def is_development(self) -> bool:
@@ -226,6 +229,9 @@ def _read_all(read: _Reader) -> Settings:
         legacy_results_cutover=read.moment("LEGACY_RESULTS_CUTOVER"),
         cors_allowed_origins=read.items("CORS_ALLOWED_ORIGINS"),
         file_analysis_parallelism=int(read.number("FILE_ANALYSIS_PARALLELISM", 4, minimum=1, maximum=20)),
+        duration_model_store=read.text("DURATION_MODEL_STORE"),
+        duration_model_connection_string=read.text("DURATION_MODEL_STORAGE_CONNECTION_STRING"),
+        poll_target_lag_seconds=read.number("POLL_TARGET_LAG_SECONDS", 3, minimum=0.01, maximum=600),
     )
     _check_consistency(settings, read.problems)
     return settings
@@ -257,6 +263,7 @@ def _check_consistency(settings: Settings, problems: list[str]) -> None:
             f"ANALYSIS_TIMEOUT_SECONDS / POLL_*_INTERVAL_SECONDS allow more than {MAX_CHECKS_PER_ANALYSIS} "
             "status checks per analysis: raise the intervals or lower the timeout"
         )
+    _check_duration_model_store(settings, problems)
     _check_auth(settings, problems)
     _check_local_only_values(settings, problems)
     for origin in settings.cors_allowed_origins:
@@ -266,6 +273,30 @@ def _check_consistency(settings: Settings, problems: list[str]) -> None:
         problems.append(
             "LEGACY_RESULTS_LOOKUP=true needs LEGACY_RESULTS_CUTOVER (the time this app took over from the old "
             "backend): only operations created before it are looked up"
+        )
+
+
+def _check_duration_model_store(settings: Settings, problems: list[str]) -> None:
+    """file:<folder> for local development only; otherwise a blob container URL (https, or http on loopback)."""
+    location = settings.duration_model_store
+    if location is None:
+        return
+    if location.startswith("file:"):
+        if not location[len("file:") :].strip():
+            problems.append("DURATION_MODEL_STORE=file:<folder> needs a folder, e.g. file:.devhost/duration-models")
+        elif not settings.is_development:
+            problems.append(
+                "DURATION_MODEL_STORE=file:<folder> is for local development only (AZURE_FUNCTIONS_ENVIRONMENT="
+                "Development): instances do not share a folder; use https://<account>.blob.core.windows.net/<container>"
+            )
+        return
+    parts = urlsplit(location)
+    path = parts.path.strip("/")
+    loopback = parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
+    if (parts.scheme != "https" and not loopback) or not parts.hostname or not path or parts.query or parts.username:
+        problems.append(
+            "DURATION_MODEL_STORE must be file:<folder> (development) or a blob container URL such as "
+            f"https://<account>.blob.core.windows.net/duration-models, got {location!r}"
         )
 
 

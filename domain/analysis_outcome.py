@@ -123,6 +123,8 @@ def progress_status(
     elapsed_seconds: float,
     outcome: str | None = None,
     last_error: dict | None = None,
+    next_check_at: str | None = None,
+    expected_completion_at: str | None = None,
 ) -> dict:
     """The orchestration's custom status: a few fields, never the result (custom status is capped at 16 KB)."""
     status = {
@@ -135,6 +137,10 @@ def progress_status(
         "filesTotal": len(files),
         "filesDone": sum(1 for f in files if outcome_for_service_status(f.get("serviceStatus")) is not None),
     }
+    if next_check_at and phase == "polling":
+        status["nextCheckAt"] = next_check_at
+    if expected_completion_at and phase == "polling":
+        status["expectedCompletionAt"] = expected_completion_at
     if last_error:
         status["lastError"] = {
             "code": str(last_error.get("code"))[:100],

@@ -107,7 +107,8 @@ def bucket_quantiles(observations: list) -> list[tuple[float, float]]:
     median = _weighted_quantile(middles, weights, 0.5)
     spread = _weighted_quantile([abs(m - median) for m in middles], weights, 0.5)
     scale = max(1.4826 * spread, 0.01 * median, 0.25)
-    kept = [(i, w) for i, w, m in zip(intervals, weights, middles, strict=True) if abs(m - median) <= OUTLIER_SCALES * scale]
+    limit = OUTLIER_SCALES * scale
+    kept = [(i, w) for i, w, m in zip(intervals, weights, middles, strict=True) if abs(m - median) <= limit]
     effective = sum(w for _, w in kept) ** 2 / sum(w * w for _, w in kept)
     bandwidth = max(BANDWIDTH * scale * effective**-0.2, 0.005 * median)
     # An interval is clipped to the robust window (a check that found it done long after the previous one says

@@ -14,6 +14,7 @@ replay never reads the model.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from dataclasses import asdict, dataclass, replace
 
@@ -147,7 +148,7 @@ def _segments(quantiles: list | None) -> list[tuple[float, float, float, float]]
     if any(not (math.isfinite(p) and math.isfinite(t)) for p, t in pairs) or pairs[0][1] < 0:
         return []
     pieces = []
-    for (p0, t0), (p1, t1) in zip(pairs, pairs[1:], strict=False):
+    for (p0, t0), (p1, t1) in itertools.pairwise(pairs):
         if p1 > p0 and t1 > t0:
             pieces.append((t0, t1, p0, p1))
     return pieces

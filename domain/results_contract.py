@@ -9,10 +9,13 @@ detail. A frontend written against `{"error": "Analysis failed", "message": "...
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from domain.analysis_outcome import CANCELED, FAILED, SUCCEEDED, TIMEOUT, outcome_for_service_status
 
+MAX_RETRY_AFTER_SECONDS = 10
 RUNNING_RUNTIME_STATUSES = frozenset({"Pending", "Running", "ContinuedAsNew", "Suspended"})
 
 
@@ -98,8 +101,15 @@ def processing_answer(
     elapsed_seconds: float,
     progress: dict | None,
     retry_after_seconds: int,
+    now: datetime | None = None,
 ) -> HttpAnswer:
+    """202 while running. With the orchestrator's next check known, Retry-After says when a new answer is likely:
+    the seconds until that check (plus half a second for it to land), between 1 and MAX_RETRY_AFTER_SECONDS."""
     progress = progress or {}
+    next_check = _parse_time(progress.get("nextCheckAt"))
+    if next_check is not None and now is not None:
+        seconds = (next_check - now).total_seconds() + 0.5
+        retry_after_seconds = min(max(math.ceil(seconds), 1), MAX_RETRY_AFTER_SECONDS)
     body = {
         "status": "processing",
         "message": "The analysis is running; poll this endpoint again.",
@@ -113,6 +123,8 @@ def processing_answer(
             "lastCheckedAt": progress.get("lastCheckedAt"),
             "filesTotal": progress.get("filesTotal"),
             "filesDone": progress.get("filesDone", 0),
+            "nextCheckAt": progress.get("nextCheckAt"),
+            "expectedCompletionAt": progress.get("expectedCompletionAt"),
         },
     }
     headers = {"Retry-After": str(retry_after_seconds), "Location": results_path(analyzer_id, operation_id)}
@@ -142,11 +154,12 @@ def answer_for_orchestration(
     analyzer_id: str,
     elapsed_seconds: float,
     retry_after_seconds: int,
+    now: datetime | None = None,
 ) -> HttpAnswer | ResultsToRead:
     """Map a durable instance (runtime status + output) to the frontend's contract."""
     if runtime_status in RUNNING_RUNTIME_STATUSES:
         progress = custom_status if isinstance(custom_status, dict) else None
-        return processing_answer(operation_id, analyzer_id, elapsed_seconds, progress, retry_after_seconds)
+        return processing_answer(operation_id, analyzer_id, elapsed_seconds, progress, retry_after_seconds, now)
     if runtime_status == "Completed" and isinstance(output, dict):
         elapsed = float(output.get("elapsedSeconds") or elapsed_seconds)
         files = output.get("files") if isinstance(output.get("files"), list) else []
@@ -204,6 +217,16 @@ def merged_result(operation_id: str, bodies: list[dict]) -> dict:
     for body in bodies:
         _add_usage(usage, body.get("usage") if isinstance(body.get("usage"), dict) else {})
     return {"id": operation_id, "status": "Succeeded", "result": merged, "usage": usage}
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
 
 
 def _add_usage(total: dict, usage: dict) -> None:

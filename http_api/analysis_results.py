@@ -114,6 +114,7 @@ async def _results(req: func.HttpRequest, client: df.DurableOrchestrationClient)
         analyzer_id,
         _seconds_since(status.created_time),
         POLL_RETRY_AFTER_SECONDS,
+        datetime.now(timezone.utc),
     )
     if isinstance(answer, ResultsToRead):
         return await _read_results(answer, analyzer_id, _seconds_since(status.created_time))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timezone
 
@@ -17,8 +18,11 @@ from domain.analyze_request import (
     parse_analyze_request,
 )
 from domain.caller_scope import same_scope, scope_key
+from domain.duration_model import size_bucket
 from domain.operation_ids import idempotent_operation_id, new_operation_id, request_fingerprint
+from domain.polling_schedule import PollingPolicy, planned_policy
 from domain.results_contract import HttpAnswer, error_answer, submitted_answer
+from duration_models import cached_quantiles
 from http_api.caller import caller_and_scope
 from http_api.responses import decode_json_field, guarded, to_http_response
 from orchestrators.analysis_orchestrator import ORCHESTRATOR_NAME
@@ -51,7 +55,7 @@ async def _start_analysis(req: func.HttpRequest, client: df.DurableOrchestration
         log.info("[AnalyzeContent] Rejected analyze request for analyzer %r: %s", analyzer_id[:64], exc.code)
         status = 413 if exc.code == "RequestTooLarge" else 400
         return to_http_response(error_answer(status, exc.code, exc.message))
-    job = _job_for(request, scope, settings)
+    job = _job_for(request, scope, settings, await _learned_policy(request, settings))
     return await _start(client, job, analyzer_id, scope, req.headers.get("Idempotency-Key"))
 
 
@@ -125,19 +129,52 @@ def _answer_for_existing(existing, job: dict, operation_id: str, analyzer_id: st
     return to_http_response(answer)
 
 
-def _job_for(request: AnalyzeRequest, scope: dict, settings: Settings) -> dict:
+_plans: dict[tuple, PollingPolicy] = {}
+
+
+async def _learned_policy(request: AnalyzeRequest, settings: Settings) -> PollingPolicy | None:
+    """The polling policy planned from the analyzer's duration model; None (cold) without a store or model.
+
+    The model is read at most once a minute per process (a thread, not the event loop, waits for storage), and
+    the plan is computed once per model version; a failing store answers None, never an error.
+    """
+    if settings.duration_model_store is None:
+        return None
+    bucket = size_bucket(request.pages)
+    try:
+        pairs = await asyncio.to_thread(cached_quantiles, request.analyzer_id, bucket)
+    except Exception:
+        log.exception("[AnalyzeContent] Reading the duration model failed; cold schedule")
+        return None
+    if not pairs:
+        return None
+    key = (tuple(pairs), settings.poll_target_lag_seconds, settings.polling_policy)
+    policy = _plans.get(key)
+    if policy is None:
+        if len(_plans) > 256:
+            _plans.clear()
+        policy = _plans[key] = planned_policy(settings.polling_policy, pairs, settings.poll_target_lag_seconds)
+    return policy
+
+
+def _job_for(request: AnalyzeRequest, scope: dict, settings: Settings, policy: PollingPolicy | None = None) -> dict:
     """The orchestration input: everything it needs, including the policy, so replays never read settings.
 
+    The policy carries the planned checks when a duration model knows the analyzer (the orchestrator follows
+    the plan and never reads the model); `durationModel` asks the orchestrator to report the durations back.
     It holds the caller's scope (never a token) and no SAS URL: those are minted inside the submit activity.
     """
-    return {
+    job = {
         "analyzerId": request.analyzer_id,
         "inputs": list(request.inputs),
         "pages": request.pages,
         "caseId": request.case_id,
         "scope": scope,
-        "policy": settings.polling_policy.to_dict(),
+        "policy": (policy or settings.polling_policy).to_dict(),
         "parallelism": settings.file_analysis_parallelism,
         "fingerprint": request_fingerprint(request.fingerprint_source()),
         "submittedAt": datetime.now(timezone.utc).isoformat(),
     }
+    if settings.duration_model_store is not None:
+        job["durationModel"] = {"bucket": size_bucket(request.pages)}
+    return job

@@ -28,6 +28,7 @@ from domain.polling_schedule import PollingPolicy, next_check_delay, submit_retr
 ORCHESTRATOR_NAME = "analysis_orchestrator"
 SUBMIT_ACTIVITY = "submit_analysis"
 CHECK_ACTIVITY = "check_analysis_status"
+RECORD_ACTIVITY = "record_duration"
 DEFAULT_PARALLELISM = 4
 # A timeout is never decided on a check made before the deadline; these many fresh checks at most.
 MAX_DEADLINE_RECHECKS = 3
@@ -49,6 +50,7 @@ class Operation:
         self.checks = 0
         self.last_checked_at: datetime | None = None
         self.last_error: dict | None = None
+        self.next_check_at: datetime | None = None
 
     @property
     def deadline(self) -> datetime:
@@ -71,8 +73,16 @@ class Operation:
                 elapsed_seconds=self.elapsed(),
                 outcome=outcome,
                 last_error=self.last_error,
+                next_check_at=self.next_check_at.isoformat() if self.next_check_at else None,
+                expected_completion_at=self.expected_completion_at(),
             )
         )
+
+    def expected_completion_at(self) -> str | None:
+        """When the model expects the analysis to end (its median), never before the next check; None when cold."""
+        if self.policy.expected_seconds is None or self.next_check_at is None:
+            return None
+        return max(self.started + timedelta(seconds=self.policy.expected_seconds), self.next_check_at).isoformat()
 
     def finish(self, outcome: str, error: dict | None = None) -> dict:
         self.show("done", outcome)
@@ -95,6 +105,8 @@ def analysis_orchestrator(context: df.DurableOrchestrationContext):
     if failure is not None:
         return operation.finish(FAILED, failure)
     outcome, error = yield from poll_files(operation)
+    if outcome == SUCCEEDED and operation.job.get("durationModel"):
+        yield from record_durations(operation)
     return operation.finish(outcome, error)
 
 
@@ -116,6 +128,7 @@ def submit_files(operation: Operation):
             item = job["inputs"][index]
             if result.is_ok:
                 operation.files[index].update(result.value or {})
+                operation.files[index]["submittedAfter"] = operation.elapsed()
                 continue
             if result.kind == PERMANENT:
                 operation.say(
@@ -178,6 +191,10 @@ def poll_files(operation: Operation):
                 file["error"] = value.get("error")
                 checked_at = _parse_time(value.get("checkedAt")) or now
                 checked_before_deadline |= checked_at < operation.deadline
+                if value.get("status") == "Succeeded":
+                    file["doneAfter"] = operation.elapsed()
+                else:
+                    file["pendingAfter"] = operation.elapsed()
                 retry_after = max(retry_after or 0.0, value.get("retryAfter") or 0.0) or retry_after
             elif result.kind == PERMANENT:
                 file["serviceStatus"], file["error"] = "Failed", result.error
@@ -220,7 +237,30 @@ def poll_files(operation: Operation):
             message = f"The analysis did not finish within {policy.timeout_seconds:g} seconds."
             return TIMEOUT, {"code": "Timeout", "message": message}
         delay = next_check_delay(policy, operation.checks, operation.elapsed(), retry_after)
-        yield context.create_timer(now + timedelta(seconds=delay))
+        operation.next_check_at = now + timedelta(seconds=delay)
+        operation.show("polling")  # with the next check's time: the results endpoint's Retry-After
+        yield context.create_timer(operation.next_check_at)
+
+
+def record_durations(operation: Operation):
+    """Teach the duration model how long each file took (first seen done vs last seen running, after its
+    submit, on the durable clock). Its failure never fails the operation: the answer is not even read."""
+    observations = []
+    for file in operation.files:
+        if file.get("doneAfter") is None or file.get("submittedAfter") is None:
+            continue
+        submitted = file["submittedAfter"]
+        low = max(file.get("pendingAfter", submitted) - submitted, 0.0)
+        observations.append([round(low, 3), round(file["doneAfter"] - submitted, 3)])
+    if not observations:
+        return
+    payload = {
+        "operationId": operation.operation_id,
+        "analyzerId": operation.job["analyzerId"],
+        "bucket": operation.job["durationModel"].get("bucket"),
+        "observations": observations,
+    }
+    yield from run_activities(operation.context, RECORD_ACTIVITY, [payload])
 
 
 def run_activities(context: df.DurableOrchestrationContext, name: str, payloads: list[dict]):

@@ -7,6 +7,7 @@ import pytest
 
 from config.service_clients import reset_service_clients
 from config.settings import get_settings
+from duration_models import reset_duration_models
 
 # What the app needs to import at all; a closed loopback port, so nothing here can reach a service by accident.
 MINIMAL_SETTINGS = {
@@ -27,8 +28,10 @@ def app_settings(monkeypatch):
             monkeypatch.setenv(name, value)
         get_settings.cache_clear()
         reset_service_clients()
+        reset_duration_models()
 
     apply()
     yield apply
     get_settings.cache_clear()
     reset_service_clients()
+    reset_duration_models()

@@ -8,7 +8,7 @@ import pytest
 from domain.activity_result import ActivityResult
 from domain.polling_schedule import PollingPolicy
 from orchestrators.analysis_orchestrator import analysis_orchestrator
-from tests.unit.orchestration_replay import ActivityFailure, flatten, replay
+from tools.replay.virtual_time import ActivityFailure, flatten, replay
 
 HANDLE = analysis_orchestrator.build().get_user_function()
 START = datetime(2026, 11, 29, 12, 0, 0, tzinfo=timezone.utc)

@@ -42,6 +42,7 @@ def test_the_app_indexes_every_function_with_its_trigger():
         "analysis_orchestrator": "orchestrationTrigger",
         "submit_analysis": "activityTrigger",
         "check_analysis_status": "activityTrigger",
+        "record_duration": "activityTrigger",
         "purge_finished_operations": "timerTrigger",
     }
 

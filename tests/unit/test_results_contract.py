@@ -71,9 +71,28 @@ def test_running_operations_answer_202_processing_with_progress(runtime_status):
         "lastCheckedAt": "2026-11-29T12:00:10+00:00",
         "filesTotal": 2,
         "filesDone": 1,
+        "nextCheckAt": None,
+        "expectedCompletionAt": None,
     }
     assert answer.headers["Retry-After"] == "5"
     assert answer.headers["Location"].endswith("/results/op-1")
+
+
+@pytest.mark.parametrize(
+    ("seconds_to_next_check", "retry_after"), [(3.2, "4"), (0.2, "1"), (-4, "1"), (42, "10"), (9.4, "10")]
+)
+def test_retry_after_says_when_the_next_check_lands(seconds_to_next_check, retry_after):
+    from datetime import datetime, timedelta, timezone
+
+    now = datetime(2026, 11, 29, 12, 0, 0, tzinfo=timezone.utc)
+    next_check = (now + timedelta(seconds=seconds_to_next_check)).isoformat()
+    expected = (now + timedelta(seconds=60)).isoformat()
+    custom = {"phase": "polling", "checks": 2, "nextCheckAt": next_check, "expectedCompletionAt": expected}
+    answer = answer_for_orchestration("Running", None, custom, "op-1", "prebuilt-invoice", 10.0, 5, now)
+    assert answer.headers["Retry-After"] == retry_after
+    assert answer.body["progress"]["nextCheckAt"] == next_check
+    assert answer.body["progress"]["expectedCompletionAt"] == expected
+    assert answer.body["progress"]["attempts"] == 2  # the existing fields stay
 
 
 def test_pending_without_custom_status_still_has_a_progress_object():
