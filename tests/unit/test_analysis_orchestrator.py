@@ -298,3 +298,99 @@ def test_a_300_second_analysis_keeps_its_history_small():
     # and no result in it: the size stays small whatever the result size.
     assert run.events <= 8 * run.output["checks"] + 10
     assert len(run.histories[-1]) <= 64 * 1024
+
+
+PLANNED = PollingPolicy(timeout_seconds=60, initial_interval_seconds=2, max_interval_seconds=8, plan=(20.0, 25.0, 28.0))
+
+
+def learning_job(policy=PLANNED, files=1):
+    return {**job(policy, files), "durationModel": {"bucket": "pages-1"}}
+
+
+def recorder(statuses, recorded, fail=False):
+    base = service(statuses)
+
+    def activity(name, payload, elapsed):
+        if name == "record_duration":
+            recorded.append((elapsed, payload))
+            if fail:
+                raise ActivityFailure("storage down")
+            return ActivityResult.ok({"recorded": True}).to_dict()
+        return base(name, payload, elapsed)
+
+    return activity
+
+
+def test_a_planned_policy_checks_at_zero_then_on_the_plan_then_the_cold_tail_then_the_deadline():
+    run = replay(HANDLE, job(PLANNED), START, service(["Running"]))
+    assert [t for t, _ in checks(run)] == [0, 20, 25, 28, 30, 32, 36, 44, 52, 60]
+    assert run.output["outcome"] == "timeout" and run.output["elapsedSeconds"] == 60
+
+
+def test_a_planned_policy_honours_retry_after_and_returns_to_the_plan():
+    throttled = ActivityResult.transient({"code": "HTTP429", "message": "slow down"}, retry_after=23).to_dict()
+    run = replay(HANDLE, job(PLANNED), START, service([throttled, "Running", "Succeeded"]))
+    assert [t for t, _ in checks(run)] == [0, 23, 25]
+
+
+def test_replaying_a_planned_operation_gives_the_same_actions():
+    recorded = []
+    run = replay(HANDLE, learning_job(files=2), START, recorder(["Running", "Running", "Succeeded"], recorded))
+    assert run.output["outcome"] == "succeeded"
+    for payload, actions in zip(run.histories, run.actions_by_episode, strict=False):
+        assert flatten(json.loads(HANDLE(payload))["actions"]) == actions
+
+
+def test_the_custom_status_says_when_the_next_check_is_and_when_completion_is_expected():
+    policy = PollingPolicy(60, 2, 8, plan=(20.0, 25.0, 28.0), expected_seconds=24.0)
+    run = replay(HANDLE, job(policy), START, service(["Running", "Running", "Succeeded"]))
+    waiting = [s for s in run.custom_statuses if s.get("nextCheckAt")]
+    first = waiting[0]
+    assert first["nextCheckAt"][:19] == "2026-11-29T12:00:20"
+    assert first["expectedCompletionAt"][:19] == "2026-11-29T12:00:24"
+    assert waiting[-1]["expectedCompletionAt"][:19] == "2026-11-29T12:00:25"  # never before the next check
+    assert "nextCheckAt" not in run.custom_statuses[-1]  # done: nothing more to wait for
+    cold = replay(HANDLE, job(), START, service(["Running", "Succeeded"]))
+    assert [s.get("expectedCompletionAt") for s in cold.custom_statuses] == [None] * len(cold.custom_statuses)
+
+
+def test_a_succeeded_operation_reports_each_files_duration_once():
+    recorded = []
+    script = {0: ["Running", "Succeeded"], 1: ["Running", "Running", "Running", "Succeeded"]}
+    run = replay(HANDLE, learning_job(files=2), START, recorder(script, recorded))
+    assert run.output["outcome"] == "succeeded"
+    assert len(recorded) == 1
+    elapsed, payload = recorded[0]
+    assert payload["analyzerId"] == "prebuilt-invoice" and payload["bucket"] == "pages-1"
+    # File 0: running at 0, done at 20; file 1: running at 0, 20, 25, done at 28.
+    assert payload["observations"] == [[0, 20], [25, 28]]
+    assert elapsed == 28
+
+
+def test_a_failing_record_never_fails_the_operation():
+    recorded = []
+    run = replay(HANDLE, learning_job(), START, recorder(["Running", "Succeeded"], recorded, fail=True))
+    assert run.output["outcome"] == "succeeded" and len(recorded) == 1
+
+
+def test_failed_operations_and_jobs_without_a_model_teach_nothing():
+    recorded = []
+    replay(HANDLE, learning_job(), START, recorder(["Running", "Failed"], recorded))
+    replay(HANDLE, job(PLANNED), START, recorder(["Running", "Succeeded"], recorded))
+    assert recorded == []
+
+
+def test_a_planned_300_second_analysis_keeps_its_history_small():
+    plan = tuple(float(x) for x in range(150, 300, 3))
+    policy = PollingPolicy(timeout_seconds=300, initial_interval_seconds=2, max_interval_seconds=10, plan=plan)
+    recorded = []
+    run = replay(
+        HANDLE,
+        {**job(policy), "durationModel": {"bucket": "all"}},
+        START,
+        recorder(["Running"] * 49 + ["Succeeded"], recorded),
+    )
+    assert run.output["outcome"] == "succeeded"
+    # About eight events per check (scheduled/completed, timer created/fired, episode markers) plus the record.
+    assert run.events <= 8 * run.output["checks"] + 16
+    assert len(run.histories[-1]) <= 64 * 1024
