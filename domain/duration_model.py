@@ -22,7 +22,7 @@ import re
 MODEL_VERSION = 1
 MAX_OBSERVATIONS = 40
 DECAY = 0.93  # half-life of about ten analyses
-MIN_OBSERVATIONS = 10
+MIN_OBSERVATIONS = 6
 OUTLIER_SCALES = 5.0
 UPPER_WIDENING = 2.0
 BANDWIDTH = 0.5  # kernel half-width in robust scales (times n ** -1/5): wide enough to smooth, narrow enough

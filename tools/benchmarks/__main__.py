@@ -1,146 +1,103 @@
-"""`make bench`: figures for the speed goals, measured over HTTP against the local host and simulator.
+"""`make bench`: schedules side by side (virtual time, confirmed over HTTP), endpoint latencies, history size.
 
-Prints latencies of the starter and the results endpoint, how long a burst of concurrent analyses takes
-end to end, and how many status calls each analysis cost. Nothing here asserts; it reports.
+Prints a table, checks the goals, writes JSON to $BENCH_OUT (default .bench/bench.json) and a PNG chart of
+calls against lag beside it. Nothing here asserts; it reports. Options trade time for precision.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
-import tempfile
+import json
+import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import requests
-
-from tools.devhost.local_stack import HOST_READY, SIMULATOR_READY, Child, start_quiet
+from tools.benchmarks import report
+from tools.benchmarks.schedules import SCHEDULES, public, replay_confirm, simulate, worst_case_history
+from tools.benchmarks.workloads import workloads
 
 REPO = Path(__file__).resolve().parents[2]
-ANALYZER = "prebuilt-invoice"
-DOC = "https://files.example.com/invoice.pdf"
-
-
-def percentiles(samples_ms: list[float]) -> str:
-    ordered = sorted(samples_ms)
-
-    def pick(q: float) -> float:
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-    return (
-        f"n={len(ordered):4d}  p50={statistics.median(ordered):7.1f} ms  p95={pick(0.95):7.1f} ms  "
-        f"max={ordered[-1]:7.1f} ms"
-    )
-
-
-def start_stack(state_dir: Path, duration: float, poll_initial: float, poll_max: float) -> tuple[Child, Child]:
-    simulator = start_quiet(
-        "simulator", ["-m", "tools.simulator", "--port", "0", "--duration", str(duration), "--quiet"], SIMULATOR_READY
-    )
-    settings = {
-        "CONTENT_UNDERSTANDING_ENDPOINT": simulator.ready_url or "",
-        "CONTENT_UNDERSTANDING_KEY": "bench-key",
-        "POLL_INITIAL_INTERVAL_SECONDS": str(poll_initial),
-        "POLL_MAX_INTERVAL_SECONDS": str(poll_max),
-        "DURABLE_TASK_HUB_NAME": "Bench",
-    }
-    try:
-        host_args = ["-m", "tools.devhost", "--port", "0", "--app-dir", str(REPO), "--state-dir", str(state_dir)]
-        host = start_quiet("host", host_args, HOST_READY, settings)
-    except RuntimeError:
-        simulator.stop()
-        raise
-    return simulator, host
-
-
-def timed(call) -> tuple[float, requests.Response]:
-    started = time.perf_counter()
-    response = call()
-    return (time.perf_counter() - started) * 1000, response
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--requests", type=int, default=100, help="sequential requests per latency figure")
-    parser.add_argument("--analyses", type=int, default=50, help="concurrent analyses in the burst")
-    parser.add_argument("--duration", type=float, default=3.0, help="simulated analysis time, seconds")
-    parser.add_argument("--poll-initial", type=float, default=0.5)
-    parser.add_argument("--poll-max", type=float, default=2.0)
+    parser = argparse.ArgumentParser(prog="python -m tools.benchmarks", description=__doc__)
+    parser.add_argument("--analyses", type=int, default=4000, help="analyses per schedule and workload (virtual time)")
+    parser.add_argument("--repeats", type=int, default=40, help="independent warm-ups behind each warm figure")
+    parser.add_argument("--replays", type=int, default=6, help="analyses per cell replayed through the SDK")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--no-http", action="store_true", help="skip everything that starts the local host")
     args = parser.parse_args(argv)
+    began = time.perf_counter()
+    out = Path(os.environ.get("BENCH_OUT") or REPO / ".bench" / "bench.json")
 
-    with tempfile.TemporaryDirectory(prefix="bench-state-") as state:
-        simulator, host = start_stack(Path(state), args.duration, args.poll_initial, args.poll_max)
-        session = requests.Session()
-        base = f"{host.ready_url}/pro-mode/content-analyzers/{ANALYZER}"
-        try:
-            print(f"host {host.ready_url}, simulator {simulator.ready_url}, analysis time {args.duration:g} s")
-            post_ms, ids = [], []
-            for index in range(args.requests):
-                body = {"inputFiles": [f"{DOC}?n={index}&sim_duration={args.duration}"]}
-                ms, response = timed(lambda body=body: session.post(f"{base}:analyze", json=body, timeout=30))
-                post_ms.append(ms)
-                ids.append(response.json()["operationId"])
-            print(f"POST :analyze (202)          {percentiles(post_ms)}")
+    rows = []
+    for workload in workloads():
+        for schedule in SCHEDULES:
+            figures = simulate(schedule, workload, args.analyses, args.repeats, args.seed)
+            figures.update(replay_confirm(figures["_replay_cases"], args.replays, learn=schedule.warm))
+            rows.append(public(figures))
+    print(
+        f"Schedules in virtual time: {args.analyses} analyses per cell, warm = after 20 finished analyses "
+        f"({args.repeats} independent warm-ups), {args.replays} per cell replayed through the SDK"
+    )
+    for workload in workloads():
+        print(f"  {workload.name}: {workload.describe()}")
+    print(report.table(rows))
 
-            get_ms = [timed(lambda i=i: session.get(f"{base}/results/{i}", timeout=30))[0] for i in ids]
-            print(f"GET results while running    {percentiles(get_ms)}")
+    worst = {s.name: worst_case_history(s.policy) for s in SCHEDULES if not s.warm}
+    endpoints: dict = {}
+    http_rows: list[dict] = []
+    if not args.no_http:
+        from tools.benchmarks.endpoints import in_process, over_http
+        from tools.benchmarks.http_schedules import COMPRESSION, confirm_over_http
 
-            time.sleep(args.duration + 2 * args.poll_max)  # let the sequential batch finish before the burst
-            done_ms = []
-            for operation_id in ids:
-                ms, response = timed(lambda o=operation_id: session.get(f"{base}/results/{o}", timeout=30))
-                if response.status_code == 200:
-                    done_ms.append(ms)
-            if done_ms:
-                print(f"GET results when done (200)  {percentiles(done_ms)}")
-
-            large_body = {"inputFiles": [f"{DOC}?sim_result_kb=2048&sim_duration=0.5"]}
-            large_id = session.post(f"{base}:analyze", json=large_body, timeout=30).json()["operationId"]
-            deadline = time.monotonic() + 60
-            while session.get(f"{base}/results/{large_id}", timeout=30).status_code == 202:
-                if time.monotonic() > deadline:
-                    break
-                time.sleep(0.2)
-            large = [timed(lambda: session.get(f"{base}/results/{large_id}", timeout=30)) for _ in range(10)]
-            size_kb = len(large[-1][1].content) / 1024
-            print(f"GET a {size_kb:,.0f} KB result (200)  {percentiles([ms for ms, _ in large])}")
-
-            requests.post(f"{simulator.ready_url}/_sim/reset", timeout=10)
-            burst_started = time.perf_counter()
-            with ThreadPoolExecutor(max_workers=16) as pool:
-                burst = list(
-                    pool.map(
-                        lambda i: session.post(
-                            f"{base}:analyze", json={"inputFiles": [f"{DOC}?burst={i}&sim_duration={args.duration}"]}
-                        ).json()["operationId"],
-                        range(args.analyses),
-                    )
-                )
-            submitted_s = time.perf_counter() - burst_started
-            pending, finished_at = set(burst), {}
-            deadline = time.monotonic() + 300
-            while pending and time.monotonic() < deadline:
-                for operation_id in list(pending):
-                    if session.get(f"{base}/results/{operation_id}", timeout=30).status_code != 202:
-                        pending.discard(operation_id)
-                        finished_at[operation_id] = time.perf_counter() - burst_started
-                time.sleep(0.2)
-            stats = requests.get(f"{simulator.ready_url}/_sim/stats", timeout=10).json()
-            total_s = max(finished_at.values()) if finished_at else float("nan")
+        endpoints["inprocess_ms"] = in_process()
+        endpoints["http"] = over_http()
+        w2 = next(w for w in workloads() if w.name == "W2")
+        http_rows = confirm_over_http(w2)
+        print(f"\nOver HTTP (local host + simulator, time compressed {COMPRESSION:g}x, lags scaled back):")
+        for row in http_rows:
             print(
-                f"burst of {args.analyses} analyses: all submitted in {submitted_s:.2f} s, "
-                f"all done after {total_s:.2f} s ({len(pending)} unfinished); "
-                f"overhead over the {args.duration:g} s analysis: {total_s - args.duration:.2f} s"
+                f"  {row['schedule']:<13} {row['workload']}  calls {row['calls']}  lag p50 {row['lag_p50_s']} s  "
+                f"p95 {row['lag_p95_s']} s  ({row['succeeded']}/{row['analyses']} succeeded)"
             )
-            per_analysis = stats["status_calls"] / max(stats["analyze_calls"], 1)
-            print(
-                f"status calls to Content Understanding: {stats['status_calls']} for {stats['analyze_calls']} "
-                f"analyses ({per_analysis:.1f} each), TCP connections: {stats['connections']}"
-            )
-        finally:
-            host.stop()
-            simulator.stop()
+        http = endpoints["http"]
+        print(f"\nEndpoints over HTTP with {http['in_flight']} analyses in flight:")
+        for key in ("post_ms", "get_ms", "get_2mb_ms"):
+            figures = http[key]
+            print(f"  {key:<11} n={figures['n']:4d}  p50 {figures['p50']:7.2f} ms  p99 {figures['p99']:7.2f} ms")
+        inproc = endpoints["inprocess_ms"]
+        print(
+            f"  in-process POST p50 {inproc['post']['p50']} ms p99 {inproc['post']['p99']} ms; "
+            f"GET p50 {inproc['get']['p50']} ms p99 {inproc['get']['p99']} ms"
+        )
+    print("\nHistory of an analysis running the whole 300 s (any result size: results never enter it):")
+    for name, figures in worst.items():
+        print(f"  {name:<8} {figures['history_events']} events, {figures['history_bytes']} bytes")
+
+    checked = report.goals(rows, endpoints, worst)
+    print("\nGoals:")
+    for title, ok, detail in checked:
+        print(f"  [{'met' if ok else 'NOT MET'}] {title}: {detail}")
+
+    payload = {
+        "schedules": rows,
+        "schedules_http": http_rows,
+        "history_300s": worst,
+        "endpoints": {
+            "post_ms": (endpoints.get("http") or {}).get("post_ms"),
+            "get_ms": (endpoints.get("http") or {}).get("get_ms"),
+            "get_2mb_ms": (endpoints.get("http") or {}).get("get_2mb_ms"),
+            "inprocess_ms": endpoints.get("inprocess_ms"),
+        },
+        "goals": [{"goal": t, "met": ok, "detail": d} for t, ok, d in checked],
+        "seconds": round(time.perf_counter() - began, 1),
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(payload, indent=2))
+    picture = report.chart(rows, out.with_suffix(".png"))
+    print(f"\nWrote {out}" + (f" and {picture}" if picture else " (matplotlib missing: no chart)"))
+    print(f"make bench took {time.perf_counter() - began:.0f} s")
     return 0
 
 

@@ -1,0 +1,197 @@
+"""Endpoint latencies over HTTP on the local host (devhost + simulator) with analyses in flight, and the app's
+own cost per request measured in-process: the decorated functions' user code with a stub durable client,
+no HTTP and no durable backend."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+from types import SimpleNamespace
+
+import requests
+
+from tools.benchmarks.schedules import percentile
+from tools.devhost.local_stack import HOST_READY, SIMULATOR_READY, Child, start_quiet
+
+REPO = Path(__file__).resolve().parents[2]
+ANALYZER = "prebuilt-invoice"
+DOC = "https://files.example.com/invoice.pdf"
+
+
+def start_stack(state_dir: Path, settings: dict[str, str]) -> tuple[Child, Child]:
+    simulator = start_quiet("simulator", ["-m", "tools.simulator", "--port", "0", "--quiet"], SIMULATOR_READY)
+    env = {
+        "CONTENT_UNDERSTANDING_ENDPOINT": simulator.ready_url or "",
+        "CONTENT_UNDERSTANDING_KEY": "local-simulator-key",
+        "DURABLE_TASK_HUB_NAME": "Bench",
+        "AUTH_MODE": "none",
+        "AZURE_FUNCTIONS_ENVIRONMENT": "Development",
+        "ALLOWED_INPUT_HOSTS": "*.example.com,example.com",
+        "PURGE_SCHEDULE": "0 0 0 1 1 *",
+        **settings,
+    }
+    try:
+        args = ["-m", "tools.devhost", "--port", "0", "--app-dir", str(REPO), "--state-dir", str(state_dir)]
+        host = start_quiet("host", args, HOST_READY, env)
+    except RuntimeError:
+        simulator.stop()
+        raise
+    return simulator, host
+
+
+def summary(samples_ms: list[float]) -> dict:
+    ordered = sorted(samples_ms)
+    return {
+        "n": len(ordered),
+        "p50": round(percentile(ordered, 0.5), 2),
+        "p99": round(percentile(ordered, 0.99), 2),
+        "max": round(ordered[-1], 2) if ordered else None,
+    }
+
+
+def timed(call) -> tuple[float, requests.Response]:
+    started = time.perf_counter()
+    response = call()
+    return (time.perf_counter() - started) * 1000, response
+
+
+def over_http(in_flight: int = 50, requests_per_figure: int = 200) -> dict:
+    """POST and GET latencies with `in_flight` analyses running (real-time default schedule, 240 s analyses),
+    then GET of a 2 MB result."""
+    with tempfile.TemporaryDirectory(prefix="bench-endpoints-") as state:
+        simulator, host = start_stack(Path(state), {})
+        session = requests.Session()
+        base = f"{host.ready_url}/pro-mode/content-analyzers/{ANALYZER}"
+        try:
+
+            def post(index: int, duration: float = 240, extra: str = "") -> tuple[float, requests.Response]:
+                body = {"inputFiles": [f"{DOC}?n={index}&sim_duration={duration}{extra}"]}
+                return timed(lambda: session.post(f"{base}:analyze", json=body, timeout=30))
+
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                running = [r.json()["operationId"] for _, r in pool.map(post, range(in_flight))]
+            post_ms = []
+            for index in range(requests_per_figure):
+                ms, response = post(1000 + index)
+                post_ms.append(ms)
+                running.append(response.json()["operationId"])
+            get_ms = [
+                timed(lambda o=running[i % len(running)]: session.get(f"{base}/results/{o}", timeout=30))[0]
+                for i in range(requests_per_figure)
+            ]
+            _, response = post(99999, 0.5, "&sim_result_kb=2048")
+            large_id = response.json()["operationId"]
+            deadline = time.monotonic() + 60
+            while session.get(f"{base}/results/{large_id}", timeout=30).status_code == 202:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            large = [timed(lambda: session.get(f"{base}/results/{large_id}", timeout=30)) for _ in range(50)]
+            size_kb = len(large[-1][1].content) / 1024
+            return {
+                "in_flight": len(running),
+                "post_ms": summary(post_ms),
+                "get_ms": summary(get_ms),
+                "get_2mb_ms": {**summary([ms for ms, _ in large]), "kb": round(size_kb)},
+            }
+        finally:
+            host.stop()
+            simulator.stop()
+
+
+class _StubDurableClient:
+    """Just enough of DurableOrchestrationClient for the starter and the results endpoint."""
+
+    def __init__(self) -> None:
+        self.instances: dict[str, dict] = {}
+
+    async def start_new(self, name: str, instance_id: str, job: dict) -> str:
+        self.instances[instance_id] = job
+        return instance_id
+
+    async def get_status(self, instance_id: str, show_input: bool = False):
+        job = self.instances.get(instance_id)
+        if job is None:
+            return None
+        now = datetime.now(timezone.utc)
+        custom = {
+            "phase": "polling",
+            "serviceStatus": "Running",
+            "checks": 7,
+            "lastCheckedAt": now.isoformat(),
+            "nextCheckAt": now.isoformat(),
+            "filesTotal": 1,
+            "filesDone": 0,
+        }
+        return SimpleNamespace(
+            input_=job,
+            runtime_status=SimpleNamespace(value="Running"),
+            output=None,
+            custom_status=custom,
+            created_time=now,
+        )
+
+
+def in_process(count: int = 2000) -> dict:
+    """The handlers' own cost: POST (validate, plan, start) and GET while running, no HTTP, no backend."""
+    import azure.functions as func
+
+    defaults = {
+        "CONTENT_UNDERSTANDING_ENDPOINT": "http://127.0.0.1:9",
+        "DURABLE_TASK_HUB_NAME": "Bench",
+        "PURGE_SCHEDULE": "0 */5 * * * *",
+        "AUTH_MODE": "none",
+        "AZURE_FUNCTIONS_ENVIRONMENT": "Development",
+        "ALLOWED_INPUT_HOSTS": "*.example.com,example.com",
+    }
+    for name, value in defaults.items():
+        os.environ.setdefault(name, value)
+    from config.settings import get_settings
+
+    get_settings.cache_clear()
+    from http_api.analysis_results import get_analysis_results
+    from http_api.analyze_starter import start_analysis
+
+    start = start_analysis.build().get_user_function()
+    results = get_analysis_results.build().get_user_function()
+    client = _StubDurableClient()
+    route = f"/pro-mode/content-analyzers/{ANALYZER}"
+
+    async def measure() -> tuple[list[float], list[float]]:
+        post_ms, get_ms, ids = [], [], []
+        for index in range(count):
+            body = f'{{"inputFiles": ["{DOC}?n={index}"], "pages": "1-3"}}'.encode()
+            request = func.HttpRequest(
+                "POST",
+                f"http://localhost{route}:analyze",
+                headers={"Content-Type": "application/json"},
+                route_params={"analyzerId": ANALYZER},
+                body=body,
+            )
+            started = time.perf_counter()
+            response = await start(request, client)
+            post_ms.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 202, response.get_body()
+            ids.append(next(iter(client.instances)) if not ids else list(client.instances)[-1])
+        for index in range(count):
+            operation_id = ids[index]
+            request = func.HttpRequest(
+                "GET",
+                f"http://localhost{route}/results/{operation_id}",
+                headers={},
+                route_params={"analyzerId": ANALYZER, "operationId": operation_id},
+                body=b"",
+            )
+            started = time.perf_counter()
+            response = await results(request, client)
+            get_ms.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 202, response.get_body()
+        return post_ms, get_ms
+
+    post_ms, get_ms = asyncio.run(measure())
+    return {"post": summary(post_ms[100:]), "get": summary(get_ms[100:])}  # the first 100 warm the caches
