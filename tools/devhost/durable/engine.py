@@ -28,8 +28,6 @@ from tools.devhost.durable import history as h
 from tools.devhost.durable.replay import NewActivity, NewTimer, NonDeterminismError, ReplayResult, replay_actions
 from tools.devhost.durable.store import ActivityTask, InstanceRow, Message, Store
 
-utcnow = h.utcnow
-
 TERMINAL_STATUSES = frozenset({"Completed", "Failed", "Terminated", "Canceled"})
 RUNTIME_STATUSES = (
     "Pending",
@@ -65,14 +63,12 @@ class DurableEngine:
         task_hub: str = "TestHubName",
         activity_workers: int = 8,
         logger: logging.Logger | None = None,
-        clock: Callable[[], datetime] = utcnow,
         log_function_executions: bool = True,
     ) -> None:
         """``log_function_executions=False`` when the invoke callables already log Executing/Executed lines."""
         self.db_path = Path(db_path)
         self.task_hub = task_hub
         self._log = logger or logging.getLogger("devhost.durable")
-        self._clock = clock
         self._log_executions = log_function_executions
         self._orchestrators: dict[str, Callable[[str], str]] = {}
         self._activities: dict[str, Callable[[str | None], str | None]] = {}
@@ -144,11 +140,6 @@ class DurableEngine:
             self._store = None
         self._log.info("Durable engine stopped.")
 
-    def notify_clock_changed(self) -> None:
-        """Re-evaluates due timers now; for tests that move an injected clock forward."""
-        if self._timers_changed is not None:
-            self._timers_changed.set()
-
     async def wait_idle(self, timeout: float) -> bool:
         """True once no episode, activity or due message is left (future timers do not count)."""
         deadline = time.monotonic() + timeout
@@ -183,7 +174,7 @@ class DurableEngine:
                 f"Additional info: The following are the known orchestrator functions: {known}."
             )
         instance_id = instance_id or uuid.uuid4().hex
-        now = self._clock()
+        now = h.utcnow()
         execution_id = uuid.uuid4().hex
         with self._db.transaction() as conn:
             existing = self._db.get_instance(instance_id)
@@ -311,7 +302,7 @@ class DurableEngine:
             return "not_found"
         if row.runtime_status in TERMINAL_STATUSES:
             return "not_running"
-        now = self._clock()
+        now = h.utcnow()
         event = h.event(h.EVENT_RAISED, now, Name=event_name, Input=data_json)
         with self._db.transaction() as conn:
             Store.add_message(conn, instance_id, None, "event", event, h.format_time(now))
@@ -324,7 +315,7 @@ class DurableEngine:
             return "not_found"
         if row.runtime_status in TERMINAL_STATUSES:
             return "already_finished"
-        now = self._clock()
+        now = h.utcnow()
         event_type = {"terminate": h.EXECUTION_TERMINATED, "suspend": h.EXECUTION_SUSPENDED}.get(
             kind, h.EXECUTION_RESUMED
         )
@@ -344,7 +335,7 @@ class DurableEngine:
         return self._store
 
     def _now_text(self) -> str:
-        return h.format_time(self._clock())
+        return h.format_time(h.utcnow())
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(coro)
@@ -385,7 +376,7 @@ class DurableEngine:
                 self._mark_ready(instance_id)
             delay = None
             if self._timer_heap:
-                delay = max((h.parse_time(self._timer_heap[0][0]) - self._clock()).total_seconds(), 0.001)
+                delay = max((h.parse_time(self._timer_heap[0][0]) - h.utcnow()).total_seconds(), 0.001)
             with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
                 await asyncio.wait_for(self._timers_changed.wait(), delay)
             self._timers_changed.clear()
@@ -408,7 +399,7 @@ class DurableEngine:
 
     async def _episode(self, instance_id: str) -> None:
         db = self._db
-        now = self._clock()
+        now = h.utcnow()
         row = db.get_instance(instance_id)
         messages = db.due_messages(instance_id, h.format_time(now))
         if not messages:
@@ -694,7 +685,7 @@ class DurableEngine:
             event = await self._execute_activity(task)
             if self._stopping or self._store is None:
                 return  # the work item stays in the database and runs again after the next start
-            now = self._clock()
+            now = h.utcnow()
             event["Timestamp"] = h.format_time(now)
             with self._db.transaction() as conn:
                 delivered = Store.take_activity_task(conn, task.id)
@@ -707,7 +698,7 @@ class DurableEngine:
 
     async def _execute_activity(self, task: ActivityTask) -> dict[str, Any]:
         invoke = self._activities.get(task.name)
-        now = self._clock()
+        now = h.utcnow()
         if invoke is None:
             known = ", ".join(f"'{n}'" for n in sorted(self._activities)) or "(none)"
             reason = (

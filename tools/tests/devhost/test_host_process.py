@@ -17,17 +17,6 @@ from tests.support import wait_until
 SAMPLE_APP = Path(__file__).parent / "sample_app"
 
 
-def _durable_engine_available() -> bool:
-    try:
-        import tools.devhost.durable as durable
-    except ImportError:
-        return False
-    return all(hasattr(durable, n) for n in ("DurableEngine", "add_durable_routes", "client_binding_json"))
-
-
-needs_engine = pytest.mark.skipif(not _durable_engine_available(), reason="devhost.durable engine not present yet")
-
-
 @pytest.fixture(scope="module")
 def app_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("sample") / "app"
@@ -164,7 +153,6 @@ def test_admin_endpoint_invokes_a_timer_function(host: HostProcess, api: str):
     wait_until(lambda: requests.get(f"{api}/ticks").json()["count"] > before)
 
 
-@needs_engine
 def test_durable_starter_orchestrator_and_activities_complete(api: str, host: HostProcess):
     response = requests.post(f"{api}/orchestrators/greet_cities", json=["Tokyo", "Seattle"])
     assert response.status_code == 202
@@ -185,7 +173,6 @@ def test_durable_starter_orchestrator_and_activities_complete(api: str, host: Ho
     wait_until(lambda: "Executed 'Functions.say_hello' (Succeeded" in host.output)
 
 
-@needs_engine
 def test_unknown_instance_status_is_not_found(api: str):
     assert requests.get(f"{api}/status/does-not-exist").status_code == 404
 
