@@ -108,6 +108,7 @@ class FunctionsHost:
             self.options.state_dir / DURABLE_DB_FILE,
             task_hub=self.config.task_hub,
             activity_workers=self.config.max_concurrent_activities,
+            orchestrator_workers=self.config.max_concurrent_orchestrations,
             logger=logging.getLogger("devhost.durable"),
             log_function_executions=False,  # the invokers already log Executing/Executed
         )

@@ -19,6 +19,7 @@ log = logging.getLogger("devhost")
 
 DEFAULT_ROUTE_PREFIX = "api"
 DEFAULT_TASK_HUB = "TestHubName"
+DEFAULT_MAX_CONCURRENT_FUNCTIONS = 8  # per kind (activity, orchestrator) when host.json does not say
 _SETTING_REF = re.compile(r"%([^%]+)%")
 _HUB_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,44}$")
 
@@ -115,6 +116,20 @@ def read_host_config(app_dir: Path, environ: MutableMapping[str, str] | None = N
     return HostConfig(
         route_prefix=route_prefix,
         task_hub=hub,
-        max_concurrent_activities=int(durable.get("maxConcurrentActivityFunctions") or 8),
-        max_concurrent_orchestrations=int(durable.get("maxConcurrentOrchestratorFunctions") or 8),
+        max_concurrent_activities=_positive_int(durable, "maxConcurrentActivityFunctions"),
+        max_concurrent_orchestrations=_positive_int(durable, "maxConcurrentOrchestratorFunctions"),
     )
+
+
+def _positive_int(durable: dict, name: str) -> int:
+    """A concurrency limit from ``extensions.durableTask``; the extension refuses to start on a value below 1."""
+    value = durable.get(name)
+    if value is None:
+        return DEFAULT_MAX_CONCURRENT_FUNCTIONS
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1 or isinstance(value, bool):
+        raise SystemExit(f"devhost: host.json extensions.durableTask.{name} must be a positive integer, not {value!r}")
+    return number

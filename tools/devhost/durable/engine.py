@@ -40,7 +40,6 @@ RUNTIME_STATUSES = (
     "Suspended",
 )
 _OUT_OF_PROC_MARKER = "\n\n$OutOfProcData$:"
-_MAX_CONCURRENT_EPISODES = 4
 
 
 class InstanceExistsError(Exception):
@@ -62,10 +61,13 @@ class DurableEngine:
         *,
         task_hub: str = "TestHubName",
         activity_workers: int = 8,
+        orchestrator_workers: int = 8,
         logger: logging.Logger | None = None,
         log_function_executions: bool = True,
     ) -> None:
-        """``log_function_executions=False`` when the invoke callables already log Executing/Executed lines."""
+        """``activity_workers`` / ``orchestrator_workers``: how many activity / orchestrator functions may run at
+        once (host.json ``maxConcurrentActivityFunctions`` / ``maxConcurrentOrchestratorFunctions``).
+        ``log_function_executions=False`` when the invoke callables already log Executing/Executed lines."""
         self.db_path = Path(db_path)
         self.task_hub = task_hub
         self._log = logger or logging.getLogger("devhost.durable")
@@ -73,7 +75,8 @@ class DurableEngine:
         self._orchestrators: dict[str, Callable[[str], str]] = {}
         self._activities: dict[str, Callable[[str | None], str | None]] = {}
         self._activity_pool = ThreadPoolExecutor(activity_workers, thread_name_prefix="durable-activity")
-        self._orchestrator_pool = ThreadPoolExecutor(_MAX_CONCURRENT_EPISODES, thread_name_prefix="durable-orch")
+        self._max_episodes = orchestrator_workers
+        self._orchestrator_pool = ThreadPoolExecutor(orchestrator_workers, thread_name_prefix="durable-orch")
         self._store: Store | None = None
         self._ready: set[str] = set()
         self._running: set[str] = set()
@@ -358,7 +361,7 @@ class DurableEngine:
             await self._wake.wait()
             self._wake.clear()
             for instance_id in list(self._ready):
-                if len(self._running) >= _MAX_CONCURRENT_EPISODES:
+                if len(self._running) >= self._max_episodes:
                     break
                 if instance_id in self._running:
                     continue

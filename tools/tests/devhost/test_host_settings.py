@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from tools.devhost.settings import apply_local_settings, read_host_config
 
 
@@ -29,6 +31,7 @@ def test_host_json_defaults(tmp_path: Path):
     config = read_host_config(tmp_path, {})
     assert config.route_prefix == "api"
     assert config.task_hub == "TestHubName"
+    assert config.max_concurrent_activities == config.max_concurrent_orchestrations == 8
 
 
 def test_route_prefix_and_hub_setting_reference(tmp_path: Path):
@@ -37,7 +40,11 @@ def test_route_prefix_and_hub_setting_reference(tmp_path: Path):
         {
             "extensions": {
                 "http": {"routePrefix": ""},
-                "durableTask": {"hubName": "%HUB%", "maxConcurrentActivityFunctions": 3},
+                "durableTask": {
+                    "hubName": "%HUB%",
+                    "maxConcurrentActivityFunctions": 3,
+                    "maxConcurrentOrchestratorFunctions": 2,
+                },
             }
         },
     )
@@ -45,6 +52,14 @@ def test_route_prefix_and_hub_setting_reference(tmp_path: Path):
     assert config.route_prefix == ""
     assert config.task_hub == "MyHub"
     assert config.max_concurrent_activities == 3
+    assert config.max_concurrent_orchestrations == 2
+
+
+@pytest.mark.parametrize("value", [0, -1, "many", True])
+def test_concurrency_limit_below_one_refuses_to_start(tmp_path: Path, value):
+    write(tmp_path / "host.json", {"extensions": {"durableTask": {"maxConcurrentOrchestratorFunctions": value}}})
+    with pytest.raises(SystemExit, match="maxConcurrentOrchestratorFunctions must be a positive integer"):
+        read_host_config(tmp_path, {})
 
 
 def test_undefined_hub_setting_falls_back_to_the_default(tmp_path: Path):
