@@ -19,9 +19,10 @@ from typing import Any
 from aiohttp import web
 
 from tools.devhost.console import emit
+from tools.devhost.cors import CorsPolicy, install_cors
 from tools.devhost.durable import DurableEngine, add_durable_routes, client_binding_json
 from tools.devhost.durable_bridge import activity_invoker, close_sdk_client_session, orchestrator_invoker
-from tools.devhost.http_triggers import MAX_REQUEST_BODY_BYTES, HttpTriggerHandler
+from tools.devhost.http_triggers import HttpTriggerHandler
 from tools.devhost.indexing import (
     ACTIVITY_TRIGGER,
     HTTP_TRIGGER,
@@ -31,7 +32,7 @@ from tools.devhost.indexing import (
     index_functions,
 )
 from tools.devhost.invocation import Invoker
-from tools.devhost.settings import HostConfig, read_host_config
+from tools.devhost.settings import DEFAULT_REQUEST_BODY_SIZE_LIMIT, HostConfig, read_host_config
 from tools.devhost.timers import TimerScheduler, prepare_timers
 
 log = logging.getLogger("devhost")
@@ -49,6 +50,8 @@ class HostOptions:
     host: str = "127.0.0.1"
     port: int = 7071
     verbose: bool = False
+    max_request_body_bytes: int = DEFAULT_REQUEST_BODY_SIZE_LIMIT  # FUNCTIONS_REQUEST_BODY_SIZE_LIMIT
+    cors: CorsPolicy | None = None  # None: no CORS handling (no origin configured)
 
 
 class StartupError(RuntimeError):
@@ -121,13 +124,21 @@ class FunctionsHost:
     # ------------------------------------------------------------------------------------------ lifecycle
 
     def build_web_app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_REQUEST_BODY_BYTES)
+        app = web.Application(client_max_size=self.options.max_request_body_bytes)
+        if self.options.cors is not None:
+            install_cors(app, self.options.cors)
         if self._engine is not None:
             add_durable_routes(app, self._engine)
         app.router.add_get("/admin/host/status", self._host_status)
         app.router.add_post("/admin/functions/{name}", self._invoke_non_http)
-        handler = HttpTriggerHandler(self.specs, self.invoker, self._durable_client_value, lambda: self.base_url)
-        app.router.add_route("*", "/{tail:.*}", handler)
+        handler = HttpTriggerHandler(
+            self.specs,
+            self.invoker,
+            self._durable_client_value,
+            lambda: self.base_url,
+            self.options.max_request_body_bytes,
+        )
+        app.router.add_route("*", "/{tail:.*}", handler, expect_handler=handler.expect)
         return app
 
     async def start(self) -> None:
@@ -170,6 +181,8 @@ class FunctionsHost:
                 emit(f"        {spec.name}: {spec.trigger_type}")
             emit()
         emit(f"Task hub: {self.config.task_hub}   Route prefix: '{self.config.route_prefix}'")
+        if self.options.cors is not None:
+            emit(f"CORS allowed origins: {self.options.cors.describe()}")
 
     # ------------------------------------------------------------------------------------ admin endpoints
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from host_process import HostProcess, clean_env
+from host_process import HostProcess, clean_env, raw_http
 
 from tests.support import wait_until
 
@@ -109,6 +109,20 @@ def test_unhandled_exception_is_500_with_empty_body_and_logged(api: str, host: H
     assert response.content == b""
     wait_until(lambda: "RuntimeError: sample failure" in host.output)
     assert "Executed 'Functions.boom' (Failed" in host.output
+
+
+def test_body_over_the_default_limit_is_refused_on_its_declared_length(host: HostProcess):
+    # 100 MiB (104857600 bytes) is the host's default FUNCTIONS_REQUEST_BODY_SIZE_LIMIT; only headers are sent.
+    assert raw_http(host.base_url, "POST /api/echo HTTP/1.1\nHost: devhost\nContent-Length: 104857601")[0] == 413
+
+
+def test_refused_body_streamed_anyway_does_not_grow_the_host(host: HostProcess):
+    head = f"POST /api/echo HTTP/1.1\nHost: devhost\nContent-Length: {10**12}"
+    assert raw_http(host.base_url, head)[0] == 413  # first refusal: whatever it allocates once is allocated
+    before = host.rss_bytes()
+    megabyte = b"\0" * 2**20
+    assert raw_http(host.base_url, head, [megabyte] * 64)[0] == 413  # 64 MiB sent after the headers
+    assert host.rss_bytes() - before < 16 * 2**20
 
 
 def test_context_parameter_is_passed(api: str):

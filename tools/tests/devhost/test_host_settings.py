@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.devhost.settings import apply_local_settings, read_host_config
+from tools.devhost.settings import apply_local_settings, read_host_config, read_request_body_size_limit
 
 
 def write(path: Path, document: dict) -> None:
@@ -19,6 +19,20 @@ def test_values_are_applied_but_existing_environment_wins(tmp_path: Path):
     assert environ == {"A": "file", "B": "env"}
     assert result.applied == ("A",) and result.overridden == ("B",)
     assert result.local_http_port == 7999
+
+
+def test_host_cors_entries_are_read_whatever_their_case(tmp_path: Path):
+    write(tmp_path / "local.settings.json", {"Host": {"cors": "https://a.test", "CorsCredentials": "true"}})
+    result = apply_local_settings(tmp_path, {})
+    assert result.cors == "https://a.test" and result.cors_credentials
+
+
+@pytest.mark.parametrize(
+    ("value", "limit"), [(None, 104857600), ("1024", 1024), (" 5 ", 5), ("lots", 104857600), ("0", 104857600)]
+)
+def test_request_body_size_limit_setting(value, limit):
+    environ = {} if value is None else {"FUNCTIONS_REQUEST_BODY_SIZE_LIMIT": value}
+    assert read_request_body_size_limit(environ) == limit
 
 
 def test_missing_local_settings_leaves_the_environment_alone(tmp_path: Path):
