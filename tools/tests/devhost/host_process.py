@@ -35,6 +35,18 @@ class HostProcess:
     def output(self) -> str:
         return "\n".join(self._child.lines)
 
+    def __enter__(self) -> HostProcess:
+        """``with HostProcess(...) as host:`` waits for the ready line and stops the host at the end."""
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     def wait_ready(self, timeout: float = 20.0) -> str:
         if not self._child.wait_ready(timeout):
             raise AssertionError(f"devhost {self._why_not_ready(timeout)}:\n{self.output}")

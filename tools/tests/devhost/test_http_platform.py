@@ -39,12 +39,8 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
         {"FUNCTIONS_REQUEST_BODY_SIZE_LIMIT": str(LIMIT), "CORS_ALLOWED_ORIGINS": f"{FROM_SETTING}, "},
         {"CORS": FROM_HOST_CORS},
     )
-    process = start_host(app_dir, "--cors", FROM_FLAG)
-    try:
-        process.wait_ready()
+    with start_host(app_dir, "--cors", FROM_FLAG) as process:
         yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="module")
@@ -166,9 +162,8 @@ def test_credentials_single_origin_and_the_environment_winning_over_the_file(tmp
     app_dir = make_app(
         tmp_path, "app", {"CORS_ALLOWED_ORIGINS": FROM_SETTING}, {"CORS": FROM_HOST_CORS, "CORSCredentials": True}
     )
-    process = start_host(app_dir, CORS_ALLOWED_ORIGINS="")  # the environment's (empty) value wins
-    try:
-        api = f"{process.wait_ready()}/api"
+    with start_host(app_dir, CORS_ALLOWED_ORIGINS="") as process:  # the environment's (empty) value wins
+        api = f"{process.base_url}/api"
         preflight = requests.options(
             f"{api}/upload",
             headers={"Origin": FROM_HOST_CORS, "Access-Control-Request-Method": "POST"},
@@ -187,14 +182,11 @@ def test_credentials_single_origin_and_the_environment_winning_over_the_file(tmp
         }
         from_file = requests.get(f"{api}/whoami", headers={"Origin": FROM_SETTING}, timeout=10)
         assert cors_headers(from_file) == {}
-    finally:
-        process.stop()
 
 
 def test_wildcard_allows_any_origin(tmp_path: Path):
-    process = start_host(make_app(tmp_path, "app", {}), "--cors", "*")
-    try:
-        api = f"{process.wait_ready()}/api"
+    with start_host(make_app(tmp_path, "app", {}), "--cors", "*") as process:
+        api = f"{process.base_url}/api"
         preflight = requests.options(
             f"{api}/echo", headers={"Origin": STRANGER, "Access-Control-Request-Method": "POST"}, timeout=10
         )
@@ -204,8 +196,6 @@ def test_wildcard_allows_any_origin(tmp_path: Path):
         }
         actual = requests.get(f"{api}/whoami", headers={"Origin": STRANGER}, timeout=10)
         assert cors_headers(actual) == {"access-control-allow-origin": "*"}
-    finally:
-        process.stop()
 
 
 def test_wildcard_with_credentials_refuses_to_start_like_func_start(tmp_path: Path):
@@ -219,13 +209,10 @@ def test_wildcard_with_credentials_refuses_to_start_like_func_start(tmp_path: Pa
 
 
 def test_without_origins_there_is_no_cors_handling(tmp_path: Path):
-    process = start_host(make_app(tmp_path, "app", {}))
-    try:
-        bare = f"{process.wait_ready()}/api"
+    with start_host(make_app(tmp_path, "app", {})) as process:
+        bare = f"{process.base_url}/api"
         preflight = requests.options(
             f"{bare}/echo", headers={"Origin": STRANGER, "Access-Control-Request-Method": "POST"}, timeout=10
         )
         assert preflight.status_code == 404  # routed like any request: `echo` takes no OPTIONS
         assert "CORS allowed origins" not in process.output
-    finally:
-        process.stop()
