@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import requests
 
+from tests.support import wait_until
 from tools.simulator import start_simulator
 from tools.tests.simulator.helpers import API, KEY_HEADERS
 
@@ -85,6 +86,8 @@ def test_reset_clears_counters_and_operations(sim, http, submit):
     op = submit()
     reset = requests.post(f"{sim.base_url}/_sim/reset")
     assert reset.status_code == 200
+    # The simulator counts an answer once it is sent, so the client can see it before it is counted: wait.
+    wait_until(lambda: sim.stats()["responses_by_status"] == {"200": 1})
 
     stats = requests.get(f"{sim.base_url}/_sim/stats").json()
     assert (stats["analyze_calls"], stats["status_calls"], stats["operations"]) == (0, 0, 0)
