@@ -2,8 +2,11 @@
 
 import threading
 
+import pytest
+
 from config.service_clients import content_understanding_client, reset_service_clients
 from config.settings import get_settings
+from content_understanding import PermanentServiceError
 from tools.simulator import start_simulator
 
 
@@ -22,8 +25,11 @@ def test_one_client_per_process_built_from_the_settings(monkeypatch):
             for thread in threads:
                 thread.join()
             assert len({id(client) for client in seen}) == 1
-            operation = seen[0].submit("prebuilt-read", ["https://files.example.com/a.pdf"])
-            assert "api-version=2025-05-01-preview" in operation.operation_location
+            # The configured version reaches the service: the GA-only simulator refuses the retired preview.
+            with pytest.raises(PermanentServiceError) as refused:
+                seen[0].submit("prebuilt-read", ["https://files.example.com/a.pdf"])
+            assert refused.value.code == "UnsupportedApiVersionValue"
+            assert "'2025-05-01-preview'" in str(refused.value)
         finally:
             get_settings.cache_clear()
             reset_service_clients()
