@@ -223,3 +223,23 @@ def test_faults_can_be_armed_at_runtime_over_http(sim, submit):
     armed = requests.post(f"{sim.base_url}/_sim/config", json={"submit_fail": 1, "submit_fail_status": 500})
     assert armed.status_code == 200
     assert [submit().status_code, submit().status_code] == [500, 202]
+
+
+def test_expect_100_continue_body_is_read(sim):
+    import socket
+
+    body = b'{"inputs": [{"url": "https://example.com/a.pdf"}]}'
+    head = (
+        f"POST /contentunderstanding/analyzers/prebuilt-read:analyze?{API} HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{sim.port}\r\nOcp-Apim-Subscription-Key: k\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", sim.port), timeout=5) as conn:
+        conn.sendall(head)
+        interim = conn.recv(64)
+        conn.sendall(body)
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    assert interim.startswith(b"HTTP/1.1 100 Continue")
+    assert answer.split(b"\r\n", 1)[0] == b"HTTP/1.1 202 Accepted"
