@@ -15,7 +15,10 @@ pytestmark = pytest.mark.e2e
 
 ANALYZER = "prebuilt-invoice"
 SEGMENT = st.text(st.characters(blacklist_characters="/?#%\\", blacklist_categories=("Cs",)), min_size=0, max_size=80)
-HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=150)
+# requests refuses header values with surrounding whitespace, so the strategy never generates them.
+HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=150).map(
+    lambda s: s.strip() or "x"
+)
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
     lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=5),
@@ -38,7 +41,11 @@ BODIES = st.one_of(
         optional={"analyzerId": st.text(max_size=70), "pages": st.text(max_size=20), "locale": JSON_VALUES},
     ).map(lambda v: json.dumps(v).encode()),
 )
-FUZZ = settings(max_examples=int(__import__("os").environ.get("FUZZ_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=int(__import__("os").environ.get("FUZZ_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def instance_count(stack) -> int | None:

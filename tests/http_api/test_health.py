@@ -38,7 +38,9 @@ def test_the_service_is_asked_once_per_cache_period(service):
 
 
 def test_refused_credentials_are_reported_without_the_key(service):
-    service(CannedResponse(401, {"error": {"code": "401", "message": "Access denied due to invalid subscription key."}}))
+    service(
+        CannedResponse(401, {"error": {"code": "401", "message": "Access denied due to invalid subscription key."}})
+    )
     state = _service_state()
     assert (state["reachable"], state["credentialsAccepted"], state["code"]) == (True, False, "401")
     assert "probe-key" not in str(state)

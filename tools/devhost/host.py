@@ -138,7 +138,8 @@ class FunctionsHost:
             lambda: self.base_url,
             self.options.max_request_body_bytes,
         )
-        app.router.add_route("*", "/{tail:.*}", handler, expect_handler=handler.expect)
+        # Any path, including percent-encoded control characters (".*" would not match a decoded newline).
+        app.router.add_route("*", r"/{tail:[\s\S]*}", handler, expect_handler=handler.expect)
         return app
 
     async def start(self) -> None:
