@@ -1,5 +1,6 @@
 """The planned schedule: density from the model, the knob, the cold tail, the deadline, Retry-After."""
 
+import itertools
 import math
 import random
 
@@ -47,7 +48,7 @@ def test_checks_gather_where_completion_is_likely():
     pairs = lognormal_quantiles()
     offsets = planned_check_offsets(pairs, 3, COLD)
     assert list(offsets) == sorted(offsets) and offsets[0] > 100 and offsets[-1] < 300
-    gaps = [b - a for a, b in zip(offsets, offsets[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(offsets)]
     middle = min(range(len(offsets)), key=lambda i: abs(offsets[i] - 180))
     assert gaps[min(middle, len(gaps) - 1)] < gaps[0]  # denser near the median than at the lower end
     p50, p95 = predicted_lag(offsets, pairs, COLD)
@@ -73,7 +74,7 @@ def test_after_the_plan_the_cold_doubling_takes_over_and_the_last_check_is_on_th
     times = check_times(policy, 400)
     assert times[:4] == [0, 150, 160, 170]
     assert times[4:8] == [172, 174, 178, 186]  # 2, 2, 4, 8 after the plan's end
-    assert all(b - a == 10 for a, b in zip(times[8:-1], times[9:-1], strict=False))
+    assert all(b - a == 10 for a, b in itertools.pairwise(times))
     assert times[-1] == 300 and max(times) == 300
 
 
@@ -95,5 +96,5 @@ def test_retry_after_is_honoured_over_the_plan():
 def test_close_checks_are_merged_to_the_cold_schedules_first_interval():
     pairs = [(0.0, 100.0), (0.5, 100.5), (1.0, 101.0)]
     offsets = planned_check_offsets(pairs, 0.01, PollingPolicy(300, 0.5, 10))
-    assert all(b - a >= 0.5 - 1e-9 for a, b in zip(offsets, offsets[1:], strict=False))
+    assert all(b - a >= 0.5 - 1e-9 for a, b in itertools.pairwise(offsets))
     assert offsets[-1] == 101.0

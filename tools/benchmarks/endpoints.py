@@ -80,10 +80,10 @@ def over_http(in_flight: int = 50, requests_per_figure: int = 200) -> dict:
                 ms, response = post(1000 + index)
                 post_ms.append(ms)
                 running.append(response.json()["operationId"])
-            get_ms = [
-                timed(lambda o=running[i % len(running)]: session.get(f"{base}/results/{o}", timeout=30))[0]
-                for i in range(requests_per_figure)
-            ]
+            get_ms = []
+            for index in range(requests_per_figure):
+                url = f"{base}/results/{running[index % len(running)]}"
+                get_ms.append(timed(lambda url=url: session.get(url, timeout=30))[0])
             _, response = post(99999, 0.5, "&sim_result_kb=2048")
             large_id = response.json()["operationId"]
             deadline = time.monotonic() + 60

@@ -56,7 +56,7 @@ def goals(rows: list[dict], endpoints: dict, worst: dict) -> list[tuple[str, boo
             (
                 "cold W1 no worse than old (calls, p50, p95)",
                 ok,
-                f"cold {cold1['calls']}/{cold1['lag_p50_s']}/{cold1['lag_p95_s']} vs old {old1['calls']}/{old1['lag_p50_s']}/{old1['lag_p95_s']}",
+                f"cold {_triple(cold1)} vs old {_triple(old1)}",
             )
         )
     for schedule, calls, p50, p95 in (("warm-economy", 9, 4, 10), ("warm-fast", 13, 2.5, 6)):
@@ -94,7 +94,7 @@ def goals(rows: list[dict], endpoints: dict, worst: dict) -> list[tuple[str, boo
                 (
                     f"W3 {schedule}: <= half old's calls, lag no worse",
                     ok,
-                    f"{r['calls']} vs old {old3['calls']} calls; {r['lag_p50_s']}/{r['lag_p95_s']} vs {old3['lag_p50_s']}/{old3['lag_p95_s']} s",
+                    f"{_triple(r)} vs old {_triple(old3)}",
                 )
             )
     for name, figures in worst.items():
@@ -136,6 +136,10 @@ def goals(rows: list[dict], endpoints: dict, worst: dict) -> list[tuple[str, boo
             )
         )
     return result
+
+
+def _triple(r: dict) -> str:
+    return f"{r['calls']} calls, {r['lag_p50_s']} / {r['lag_p95_s']} s"
 
 
 def chart(rows: list[dict], path: Path) -> Path | None:
