@@ -25,7 +25,7 @@ DECAY = 0.93  # half-life of about ten analyses
 MIN_OBSERVATIONS = 6
 OUTLIER_SCALES = 5.0
 UPPER_WIDENING = 2.0
-BANDWIDTH = 0.5  # kernel half-width in robust scales (times n ** -1/5): wide enough to smooth, narrow enough
+BANDWIDTH = 1.3  # kernel half-width in robust scales times n ** -1/5 (tuned with make bench: W1, W2, W3)
 ALL_SIZES = "all"
 # The quantiles handed to the schedule: 0 and 1 are the ends of the smoothed distribution's support.
 QUANTILE_PROBABILITIES = tuple(i / 40 for i in range(41))

@@ -157,8 +157,9 @@ def in_process(count: int = 2000) -> dict:
     from http_api.analysis_results import get_analysis_results
     from http_api.analyze_starter import start_analysis
 
-    start = start_analysis.build().get_user_function()
-    results = get_analysis_results.build().get_user_function()
+    # The user code under the SDK's client middleware (which would build a real client from a binding string).
+    start = start_analysis.build().get_user_function().__wrapped__
+    results = get_analysis_results.build().get_user_function().__wrapped__
     client = _StubDurableClient()
     route = f"/pro-mode/content-analyzers/{ANALYZER}"
 
@@ -177,7 +178,7 @@ def in_process(count: int = 2000) -> dict:
             response = await start(request, client)
             post_ms.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 202, response.get_body()
-            ids.append(next(iter(client.instances)) if not ids else list(client.instances)[-1])
+            ids.append(next(reversed(client.instances)))
         for index in range(count):
             operation_id = ids[index]
             request = func.HttpRequest(

@@ -24,8 +24,8 @@ from tools.benchmarks.workloads import Workload
 TIMEOUT = 300.0
 CLIENT_POLL_SECONDS = 5.0  # the frontend polls every 5 s
 WARMUP = 20
-ECONOMY_TARGET = 3.5
-FAST_TARGET = 2.0
+ECONOMY_TARGET = 4.0
+FAST_TARGET = 2.2
 ANALYZER = "prebuilt-invoice"
 
 
