@@ -187,6 +187,17 @@ def replay_confirm(cases: list[tuple[PollingPolicy, float, str | None]], count: 
     }
 
 
+def learned_policy(schedule: Schedule, workload: Workload, seed: int) -> PollingPolicy:
+    """The policy a warm schedule plans after WARMUP analyses of the workload (one warm-up)."""
+    rng = random.Random(f"{seed}-{workload.name}-worst")
+    learner = Learner(schedule.policy, schedule.target_lag or 0)
+    for _ in range(WARMUP):
+        duration, pages = workload.sample(rng)
+        _, times = one(learner.policy(pages), duration)
+        learner.learn(pages, times, duration)
+    return learner.policy(None)
+
+
 def worst_case_history(policy: PollingPolicy) -> dict:
     """History of an analysis that runs the whole 300 s (done at the last check before the deadline), with a
     2 MB result: the result never enters the history, so its size does not matter."""
