@@ -1,0 +1,304 @@
+"""The duration model at the edge: settings, the folder and blob stores, the starter's cache and cold fallback,
+the record_duration activity."""
+
+import asyncio
+import json
+import threading
+
+import pytest
+
+from activities.record_duration import record_duration
+from config.settings import SettingsError, known_setting_names, load_settings
+from domain.analyze_request import UrlPolicy
+from domain.duration_model import ALL_SIZES, MIN_OBSERVATIONS, observe
+from domain.polling_schedule import PollingPolicy
+from duration_models import access
+from duration_models.folder_store import FolderStore
+from duration_models.store import StoreConflict, StoreError
+from tests.unit.test_settings import BASE
+
+RECORD = record_duration.build().get_user_function()
+
+
+def warm_model(duration=180.0, count=MIN_OBSERVATIONS + 4):
+    model = None
+    for i in range(count):
+        d = duration + (i % 5) - 2
+        model = observe(model, "prebuilt-invoice", ALL_SIZES, [(d - 1, d + 1)])
+    return model
+
+
+# Settings
+
+
+def test_the_new_settings_are_known_and_default_to_no_model():
+    names = known_setting_names()
+    assert {"DURATION_MODEL_STORE", "DURATION_MODEL_STORAGE_CONNECTION_STRING", "POLL_TARGET_LAG_SECONDS"} <= set(names)
+    settings = load_settings(BASE)
+    assert settings.duration_model_store is None and settings.poll_target_lag_seconds == 3
+
+
+@pytest.mark.parametrize(
+    ("value", "development", "named"),
+    [
+        ("file:.devhost/duration-models", False, "for local development only"),
+        ("file:", True, "needs a folder"),
+        ("ftp://store/models", False, "DURATION_MODEL_STORE must be"),
+        ("https://account.blob.core.windows.net", False, "DURATION_MODEL_STORE must be"),
+        ("http://models.example.com/c", False, "DURATION_MODEL_STORE must be"),
+    ],
+)
+def test_bad_stores_are_refused(value, development, named):
+    env = {**BASE, "DURATION_MODEL_STORE": value}
+    if development:
+        env.update({"AZURE_FUNCTIONS_ENVIRONMENT": "Development"})
+    with pytest.raises(SettingsError) as error:
+        load_settings(env)
+    assert named in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "development"),
+    [
+        ("https://account.blob.core.windows.net/duration-models", False),
+        ("http://127.0.0.1:10000/devstoreaccount1/duration-models", True),
+        ("file:.devhost/duration-models", True),
+    ],
+)
+def test_good_stores_are_accepted(value, development):
+    env = {**BASE, "DURATION_MODEL_STORE": value, "POLL_TARGET_LAG_SECONDS": "2.5"}
+    if development:
+        env["AZURE_FUNCTIONS_ENVIRONMENT"] = "Development"
+    settings = load_settings(env)
+    assert settings.duration_model_store == value and settings.poll_target_lag_seconds == 2.5
+
+
+# The folder store
+
+
+def test_the_folder_store_round_trips_and_refuses_odd_keys(tmp_path):
+    store = FolderStore(tmp_path / "models")
+    assert store.read("prebuilt-invoice") is None
+    store.update("prebuilt-invoice", lambda current: {"n": (current or {}).get("n", 0) + 1})
+    assert store.read("prebuilt-invoice") == {"n": 1}
+    with pytest.raises(StoreError):
+        store.read("../etc/passwd")
+
+
+def test_concurrent_updates_to_the_folder_store_lose_nothing(tmp_path):
+    stores = [FolderStore(tmp_path) for _ in range(4)]  # as if four processes shared the folder
+
+    def work(store):
+        for _ in range(25):
+            store.update("a", lambda current: {"n": (current or {}).get("n", 0) + 1})
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert stores[0].read("a") == {"n": 100}
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
+
+
+# The blob store, against a fake container with ETags
+
+
+class _Conflict(Exception):
+    pass
+
+
+class FakeContainer:
+    def __init__(self):
+        self.blobs: dict[str, tuple[bytes, str]] = {}
+        self.interfere = 0  # writes by "another instance" between our read and our write
+        self.version = 0
+
+    def etag(self):
+        self.version += 1
+        return f"etag-{self.version}"
+
+    def get_blob_client(self, name):
+        return FakeBlob(self, name)
+
+
+class FakeBlob:
+    def __init__(self, container, name):
+        self.container, self.name = container, name
+
+    def download_blob(self):
+        from azure.core.exceptions import ResourceNotFoundError
+
+        if self.name not in self.container.blobs:
+            raise ResourceNotFoundError("missing")
+        data, etag = self.container.blobs[self.name]
+        downloader = type("D", (), {})()
+        downloader.readall = lambda: data
+        downloader.properties = type("P", (), {"etag": etag})()
+        return downloader
+
+    def upload_blob(self, data, overwrite=False, etag=None, match_condition=None):
+        from azure.core.exceptions import ResourceExistsError, ResourceModifiedError
+
+        if self.container.interfere:
+            self.container.interfere -= 1
+            current = json.loads(self.container.blobs[self.name][0]) if self.name in self.container.blobs else {}
+            current["n"] = current.get("n", 0) + 100
+            self.container.blobs[self.name] = (json.dumps(current).encode(), self.container.etag())
+        existing = self.container.blobs.get(self.name)
+        if not overwrite and existing is not None:
+            raise ResourceExistsError("exists")
+        if etag is not None and (existing is None or existing[1] != etag):
+            raise ResourceModifiedError("etag")
+        self.container.blobs[self.name] = (data, self.container.etag())
+
+
+def blob_store(container):
+    from duration_models.blob_store import BlobStore
+
+    store = BlobStore.__new__(BlobStore)
+    store.container = container
+    return store
+
+
+def test_the_blob_store_retries_on_a_concurrent_write_and_keeps_both_changes():
+    container = FakeContainer()
+    store = blob_store(container)
+    store.update("a", lambda current: {"n": (current or {}).get("n", 0) + 1})
+    container.interfere = 2
+    store.update("a", lambda current: {"n": (current or {}).get("n", 0) + 1})
+    assert store.read("a") == {"n": 202}  # two interfering writes of +100, then ours applied on top
+
+
+def test_the_blob_store_gives_up_when_the_document_never_settles():
+    container = FakeContainer()
+    store = blob_store(container)
+    store.update("a", lambda current: {"n": 1})
+    container.interfere = 100
+    with pytest.raises(StoreConflict):
+        store.update("a", lambda current: {"n": 2})
+
+
+def test_the_blob_store_builds_its_clients_from_a_connection_string_or_an_identity(monkeypatch):
+    from duration_models.blob_store import BlobStore
+
+    azurite = (
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;"
+        "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;"
+    )
+    store = BlobStore("http://127.0.0.1:10000/devstoreaccount1/duration-models", azurite)
+    assert store.container.container_name == "duration-models"
+    store = BlobStore("https://account.blob.core.windows.net/duration-models")
+    assert store.container.container_name == "duration-models"
+
+
+# The starter's cache and the cold fallback
+
+
+class CountingStore:
+    def __init__(self, document=None, fail=False):
+        self.document, self.fail, self.reads = document, fail, 0
+
+    def read(self, key):
+        self.reads += 1
+        if self.fail:
+            raise StoreError("storage is down")
+        return self.document
+
+    def update(self, key, change):
+        if self.fail:
+            raise StoreError("storage is down")
+        self.document = change(self.document)
+        return self.document
+
+
+@pytest.fixture
+def store_in(app_settings, monkeypatch, tmp_path):
+    def install(store):
+        app_settings(DURATION_MODEL_STORE=f"file:{tmp_path}")
+        monkeypatch.setattr(access, "_store", store)
+        monkeypatch.setattr(access, "_store_built", True)
+        return store
+
+    return install
+
+
+def test_the_model_is_read_at_most_once_a_minute(store_in):
+    store = store_in(CountingStore(warm_model()))
+    first = access.cached_quantiles("prebuilt-invoice", ALL_SIZES, now=1000.0)
+    assert first and access.cached_quantiles("prebuilt-invoice", ALL_SIZES, now=1030.0) == first
+    assert store.reads == 1
+    access.cached_quantiles("prebuilt-invoice", ALL_SIZES, now=1061.0)
+    assert store.reads == 2
+
+
+def test_a_failing_store_means_the_cold_schedule_and_one_warning(store_in, caplog):
+    store = store_in(CountingStore(fail=True))
+    assert access.cached_quantiles("prebuilt-invoice", ALL_SIZES, now=0.0) is None
+    assert access.cached_quantiles("prebuilt-invoice", ALL_SIZES, now=20.0) is None
+    assert store.reads == 2  # retried after FAILURE_RETRY_SECONDS, not on every POST
+    assert sum("cold schedule" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_the_starter_plans_from_a_warm_model_and_falls_back_to_cold(store_in):
+    from config.settings import get_settings
+    from domain.analyze_request import parse_analyze_request
+    from http_api.analyze_starter import _job_for, _learned_policy
+
+    store = store_in(CountingStore(warm_model()))
+    settings = get_settings()
+    request = parse_analyze_request(
+        "prebuilt-invoice",
+        b'{"inputFiles": ["https://files.example.com/a.pdf"], "pages": "1-3"}',
+        max_inputs=10,
+        max_bytes=1 << 20,
+        url_policy=UrlPolicy(("files.example.com",)),
+    )
+    policy = asyncio.run(_learned_policy(request, settings))
+    job = _job_for(request, {"kind": "user", "id": "u"}, settings, policy)
+    planned = PollingPolicy.from_dict(job["policy"])
+    assert planned.plan and 170 < planned.plan[0] <= 182 < planned.plan[-1] < 200  # around the 178-182 s it learned
+    assert job["durationModel"] == {"bucket": "pages-2-3"}
+
+    access.reset_duration_models()
+    store_in(CountingStore(fail=True))
+    assert asyncio.run(_learned_policy(request, settings)) is None
+    cold = _job_for(request, {"kind": "user", "id": "u"}, settings, None)
+    assert cold["policy"] == settings.polling_policy.to_dict()
+    assert store.reads == 1
+
+
+def test_without_a_store_the_job_asks_for_no_learning(app_settings):
+    from config.settings import get_settings
+    from domain.analyze_request import parse_analyze_request
+    from http_api.analyze_starter import _job_for, _learned_policy
+
+    settings = get_settings()
+    request = parse_analyze_request(
+        "prebuilt-invoice",
+        b'{"inputFiles": ["https://files.example.com/a.pdf"]}',
+        max_inputs=10,
+        max_bytes=1 << 20,
+        url_policy=UrlPolicy(("files.example.com",)),
+    )
+    assert asyncio.run(_learned_policy(request, settings)) is None
+    assert "durationModel" not in _job_for(request, {"kind": "user", "id": "u"}, settings)
+
+
+# The activity
+
+
+def test_record_duration_teaches_the_shared_model(store_in):
+    store = store_in(CountingStore())
+    answer = RECORD(
+        {"operationId": "op", "analyzerId": "prebuilt-invoice", "bucket": "pages-1", "observations": [[170, 180]]}
+    )
+    assert answer["kind"] == "ok" and answer["value"] == {"recorded": True}
+    assert store.document["buckets"]["pages-1"]["observations"] == [[170.0, 180.0]]
+    assert store.document["buckets"][ALL_SIZES]["count"] == 1
+
+
+def test_record_duration_never_raises_when_the_store_fails(store_in):
+    store_in(CountingStore(fail=True))
+    answer = RECORD({"operationId": "op", "analyzerId": "prebuilt-invoice", "bucket": "all", "observations": [[1, 2]]})
+    assert answer["kind"] == "transient" and answer["error"]["code"] == "DurationNotRecorded"
