@@ -68,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         for row in http_rows:
             print(
                 f"  {row['schedule']:<13} {row['workload']}  calls {row['calls']}  lag p50 {row['lag_p50_s']} s  "
-                f"p95 {row['lag_p95_s']} s  ({row['succeeded']}/{row['analyses']} succeeded)"
+                f"p95 {row['lag_p95_s']} s  ({row['succeeded']}/{row['analyses']} succeeded); the same analyses "
+                f"in virtual time: calls {row['virtual_calls']}, lag p50 {row['virtual_lag_p50_s']} s, "
+                f"p95 {row['virtual_lag_p95_s']} s"
             )
         http = endpoints["http"]
         print(f"\nEndpoints over HTTP with {http['in_flight']} analyses in flight:")

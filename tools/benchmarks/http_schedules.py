@@ -5,6 +5,7 @@ scaled back to uncompressed seconds, so the host's own overhead (tens of ms) sho
 
 from __future__ import annotations
 
+import json
 import random
 import statistics
 import tempfile
@@ -44,7 +45,8 @@ def _batch(host_url: str, workload: Workload, count: int, rng: random.Random) ->
             if body.get("runtimeStatus") in ("Completed", "Failed", "Terminated") or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
-        outputs.append((duration, body.get("output") or {}, body.get("input") or {}))
+        job = body.get("input") or {}
+        outputs.append((duration, body.get("output") or {}, json.loads(job) if isinstance(job, str) else job))
     return outputs
 
 

@@ -96,10 +96,13 @@ class Sample:
     timed_out: bool
 
 
-def one(policy: PollingPolicy, duration: float) -> tuple[Sample, list[float]]:
+def one(policy: PollingPolicy, duration: float, client_phase: float = 0.0) -> tuple[Sample, list[float]]:
+    """One analysis: its checks, and when a client polling every CLIENT_POLL_SECONDS (at client_phase + k times
+    that; the phase is random in the benchmark, as the frontend's polls are not aligned with our timers) sees it."""
     times = check_times(policy, duration)
     served = times[-1]
-    client_sees = math.ceil(served / CLIENT_POLL_SECONDS - 1e-9) * CLIENT_POLL_SECONDS
+    polls = math.ceil((served - client_phase) / CLIENT_POLL_SECONDS - 1e-9)
+    client_sees = client_phase + max(polls, 0) * CLIENT_POLL_SECONDS
     timed_out = duration > served
     return Sample(len(times), max(served - duration, 0.0), max(client_sees - duration, 0.0), timed_out), times
 
@@ -117,12 +120,12 @@ def simulate(schedule: Schedule, workload: Workload, analyses: int, repeats: int
                 duration, pages = workload.sample(rng)
                 _, times = one(learner.policy(pages), duration)
                 learner.learn(pages, times, duration)
-        for _ in range(per_repeat):
+        for index in range(per_repeat):
             duration, pages = workload.sample(rng)
             policy = learner.policy(pages) if learner else schedule.policy
-            sample, _ = one(policy, duration)
+            sample, _ = one(policy, duration, rng.uniform(0, CLIENT_POLL_SECONDS))
             samples.append(sample)
-            if len(policies) < 64:
+            if index < 4:  # a few from every warm-up, for the replay sample
                 policies.append((policy, duration, pages))
     lags = sorted(s.lag for s in samples)
     e2e = sorted(s.e2e_lag for s in samples)
@@ -160,7 +163,8 @@ def replay_confirm(cases: list[tuple[PollingPolicy, float, str | None]], count: 
 
     handle = analysis_orchestrator.build().get_user_function()
     events, sizes, agree = [], [], 0
-    for policy, duration, pages in cases[:count]:
+    step = max(len(cases) // max(count, 1), 1)
+    for policy, duration, pages in cases[::step][:count]:  # spread over the warm-ups
         job = {
             "analyzerId": ANALYZER,
             "inputs": [{"url": "https://files.example.com/doc.pdf"}],
