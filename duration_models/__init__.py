@@ -6,19 +6,23 @@ the store: `file:<folder>` (local development only) or `https://<account>.blob.c
 """
 
 from duration_models.access import (
+    STALE,
     cached_quantiles,
     duration_model_store,
+    fresh_quantiles,
     record_observations,
     reset_duration_models,
 )
 from duration_models.store import DurationModelStore, StoreConflict, StoreError
 
 __all__ = [
+    "STALE",
     "DurationModelStore",
     "StoreConflict",
     "StoreError",
     "cached_quantiles",
     "duration_model_store",
+    "fresh_quantiles",
     "record_observations",
     "reset_duration_models",
 ]

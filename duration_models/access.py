@@ -51,6 +51,16 @@ def duration_model_store() -> DurationModelStore | None:
     return _store
 
 
+STALE = object()
+
+
+def fresh_quantiles(analyzer_id: str, bucket: str, now: float | None = None) -> object:
+    """The cached quantiles without any I/O, or STALE when they must be read (then call cached_quantiles)."""
+    entry = _quantiles.get((analyzer_id, bucket))
+    now = time.monotonic() if now is None else now
+    return entry[1] if entry is not None and entry[0] > now else STALE
+
+
 def cached_quantiles(analyzer_id: str, bucket: str, now: float | None = None) -> list | None:
     """The model's quantiles for this analyzer and size bucket, read at most once per CACHE_SECONDS; None when
     cold, unset or failing."""

@@ -22,7 +22,7 @@ from domain.duration_model import size_bucket
 from domain.operation_ids import idempotent_operation_id, new_operation_id, request_fingerprint
 from domain.polling_schedule import PollingPolicy, planned_policy
 from domain.results_contract import HttpAnswer, error_answer, submitted_answer
-from duration_models import cached_quantiles
+from duration_models import STALE, cached_quantiles, fresh_quantiles
 from http_api.caller import caller_and_scope
 from http_api.responses import decode_json_field, guarded, to_http_response
 from orchestrators.analysis_orchestrator import ORCHESTRATOR_NAME
@@ -142,7 +142,9 @@ async def _learned_policy(request: AnalyzeRequest, settings: Settings) -> Pollin
         return None
     bucket = size_bucket(request.pages)
     try:
-        pairs = await asyncio.to_thread(cached_quantiles, request.analyzer_id, bucket)
+        pairs = fresh_quantiles(request.analyzer_id, bucket)  # most POSTs: from the cache, no thread, no I/O
+        if pairs is STALE:
+            pairs = await asyncio.to_thread(cached_quantiles, request.analyzer_id, bucket)
     except Exception:
         log.exception("[AnalyzeContent] Reading the duration model failed; cold schedule")
         return None

@@ -225,7 +225,10 @@ def store_in(app_settings, monkeypatch, tmp_path):
 
 def test_the_model_is_read_at_most_once_a_minute(store_in):
     store = store_in(CountingStore(warm_model()))
+    assert access.fresh_quantiles("prebuilt-invoice", ALL_SIZES, now=1000.0) is access.STALE
     first = access.cached_quantiles("prebuilt-invoice", ALL_SIZES, now=1000.0)
+    assert access.fresh_quantiles("prebuilt-invoice", ALL_SIZES, now=1059.0) == first  # no I/O, no thread
+    assert access.fresh_quantiles("prebuilt-invoice", ALL_SIZES, now=1061.0) is access.STALE
     assert first and access.cached_quantiles("prebuilt-invoice", ALL_SIZES, now=1030.0) == first
     assert store.reads == 1
     access.cached_quantiles("prebuilt-invoice", ALL_SIZES, now=1061.0)

@@ -151,9 +151,21 @@ def in_process(count: int = 2000) -> dict:
     }
     for name, value in defaults.items():
         os.environ.setdefault(name, value)
+    # The production path: a store holding a warm model, so each POST plans (from the per-process cache).
+    models = tempfile.mkdtemp(prefix="bench-models-")
+    os.environ["DURATION_MODEL_STORE"] = f"file:{models}"
     from config.settings import get_settings
+    from domain.duration_model import ALL_SIZES, observe
+    from duration_models import reset_duration_models
+    from duration_models.folder_store import FolderStore
 
+    model = None
+    for index in range(20):
+        end = 175.0 + index % 10
+        model = observe(model, ANALYZER, ALL_SIZES, [(end - 2, end)])
+    FolderStore(models).update(ANALYZER, lambda _: model)
     get_settings.cache_clear()
+    reset_duration_models()
     from http_api.analysis_results import get_analysis_results
     from http_api.analyze_starter import start_analysis
 
@@ -179,6 +191,7 @@ def in_process(count: int = 2000) -> dict:
             post_ms.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 202, response.get_body()
             ids.append(next(reversed(client.instances)))
+        assert client.instances[ids[-1]]["policy"].get("plan"), "the in-process POSTs should have planned"
         for index in range(count):
             operation_id = ids[index]
             request = func.HttpRequest(
@@ -194,5 +207,10 @@ def in_process(count: int = 2000) -> dict:
             assert response.status_code == 202, response.get_body()
         return post_ms, get_ms
 
-    post_ms, get_ms = asyncio.run(measure())
+    try:
+        post_ms, get_ms = asyncio.run(measure())
+    finally:
+        os.environ.pop("DURATION_MODEL_STORE", None)
+        get_settings.cache_clear()
+        reset_duration_models()
     return {"post": summary(post_ms[100:]), "get": summary(get_ms[100:])}  # the first 100 warm the caches
