@@ -8,6 +8,7 @@ from activities.submit_analysis import bp as submit_analysis
 from config.settings import get_settings
 from http_api.analysis_results import bp as analysis_results
 from http_api.analyze_starter import bp as analyze_starter
+from http_api.openapi_document import bp as openapi_document
 from orchestrators.analysis_orchestrator import bp as analysis_orchestrator
 from timers.purge_finished_operations import bp as purge_finished_operations
 
@@ -23,5 +24,6 @@ for blueprint in (
     submit_analysis,
     check_analysis_status,
     purge_finished_operations,
+    openapi_document,
 ):
     app.register_functions(blueprint)
