@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.openapi_contract import checking_responses
 from tools.devhost.local_stack import HOST_READY, SIMULATOR_READY, Child, start_quiet
 
 REPO = Path(__file__).resolve().parents[2]
@@ -90,3 +91,11 @@ def private_host(simulator_process, tmp_path) -> Iterator:
     yield start
     for host in started:
         host.stop()
+
+
+@pytest.fixture(autouse=True)
+def responses_match_the_openapi_document() -> Iterator[None]:
+    """Every answer from the app must match http_api/openapi.json (see openapi_contract.py)."""
+    with checking_responses() as violations:
+        yield
+    assert not violations, "\n\n".join(violations)
