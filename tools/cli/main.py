@@ -130,6 +130,7 @@ class Runner:
         stderr=None,
         stdin=None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.args = args
         self.api = api
@@ -137,6 +138,7 @@ class Runner:
         self.stderr = stderr or sys.stderr
         self.stdin = stdin or sys.stdin
         self.sleep = sleep
+        self.clock = clock
 
     # --- output -------------------------------------------------------------------------------------
     def note(self, text: str) -> None:
@@ -208,7 +210,7 @@ class Runner:
             progress.close()
 
     def _poll(self, operation_id: str, progress: Progress, answer: Answer | None) -> int:
-        deadline = time.monotonic() + self.args.timeout
+        deadline = self.clock() + self.args.timeout
         if answer is not None:
             progress.update("submitted", answer.fields)
         while True:
@@ -216,7 +218,7 @@ class Runner:
                 delay = decisions.next_poll_delay(answer.header("Retry-After"), self.args.interval)
                 if answer.status in TRANSIENT_POLL_STATUSES and answer.header("Retry-After") is None:
                     delay = max(delay, DEFAULT_RETRY_AFTER_SECONDS)
-                remaining = deadline - time.monotonic()
+                remaining = deadline - self.clock()
                 if delay > remaining:
                     self.sleep(max(remaining, 0.0))
                     progress.close()
