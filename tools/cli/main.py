@@ -1,4 +1,4 @@
-"""``python -m tools.cli``: submit an analysis through the app and wait for it, or look at one.
+"""python -m tools.cli: submit an analysis through the app and wait for it, or look at one.
 
   analyze <url-or-file-id>... --analyzer ID   submit, then wait like `wait` and print the result
   status <operationId> --analyzer ID          one GET: the state on stderr, the body on stdout
@@ -41,6 +41,10 @@ PROMPT = "Cancel the analysis (DELETE) or leave it running? [c/L] "
 
 class UsageError(Exception):
     pass
+
+
+class NoToken(Exception):
+    """--azure-identity could not get a token (not signed in, no credential for that scope)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,7 +118,7 @@ def resolve_token(args: argparse.Namespace, environ: dict[str, str] | None = Non
         try:
             return DefaultAzureCredential().get_token(args.azure_identity).token
         except Exception as exc:
-            raise UsageError(f"could not get a token for {args.azure_identity}: {exc}") from exc
+            raise NoToken(f"could not get a token for {args.azure_identity}: {exc}") from exc
     return (environ if environ is not None else os.environ).get("ANALYSIS_TOKEN") or None
 
 
@@ -313,6 +317,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return EXIT_USAGE
+    except NoToken as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return decisions.EXIT_AUTH
     api = AnalysisApi(args.base_url, token=token, group_id=args.group)
     runner = Runner(args, api)
     try:

@@ -220,3 +220,27 @@ def test_ctrl_c_while_waiting_asks_only_on_a_terminal(stdin, canceled):
     assert ("[c/L]" in err) == isinstance(stdin, Tty)
     if not canceled:
         assert "left running: operation op" in err and "python -m tools.cli wait op --analyzer a" in err
+
+
+def test_azure_identity_asks_default_azure_credential_for_the_scope(monkeypatch):
+    import azure.identity
+
+    from tools.cli.main import NoToken
+
+    asked = []
+
+    class Credential:
+        def get_token(self, scope):
+            asked.append(scope)
+            if scope == "api://broken/.default":
+                raise RuntimeError("not signed in")
+            return Namespace(token="developer-token")
+
+    monkeypatch.setattr(azure.identity, "DefaultAzureCredential", Credential)
+    parser = build_parser()
+    args = parser.parse_args(["status", "op", "--analyzer", "a", "--azure-identity", "api://app/.default"])
+    assert resolve_token(args, {"ANALYSIS_TOKEN": "ignored"}) == "developer-token"
+    assert asked == ["api://app/.default"]
+    args = parser.parse_args(["status", "op", "--analyzer", "a", "--azure-identity", "api://broken/.default"])
+    with pytest.raises(NoToken, match="not signed in"):
+        resolve_token(args, {})
