@@ -75,8 +75,14 @@ def cli(base_url: str, *args: str) -> Run:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # As from a terminal: a test runner started in the background may hand its children SIGINT ignored.
+        preexec_fn=_default_sigint,
     )
     return Run(command, process)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run(base_url: str, *args: str) -> Run:
@@ -86,7 +92,8 @@ def run(base_url: str, *args: str) -> Run:
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory) -> Iterator[str]:
     simulator = start_simulator()
-    host = start_host(simulator.ready_url, tmp_path_factory.mktemp("cli-devhost-state"))
+    # A long analysis timeout: the 30 s analyses here must still be running when they are canceled or interrupted.
+    host = start_host(simulator.ready_url, tmp_path_factory.mktemp("cli-devhost-state"), ANALYSIS_TIMEOUT_SECONDS="120")
     yield host.ready_url
     host.stop()
     simulator.stop()
