@@ -180,7 +180,6 @@ class Runner:
         if self.args.no_wait:
             self.stdout.write(json.dumps(answer.body, indent=2, ensure_ascii=False) + "\n")
             return EXIT_OK
-        self.note(f"submitted: operation {operation_id}")
         return self.wait_for(operation_id, first_answer=answer)
 
     def status(self) -> int:
@@ -203,15 +202,20 @@ class Runner:
 
     # --- waiting ------------------------------------------------------------------------------------
     def wait_for(self, operation_id: str, first_answer: Answer | None = None) -> int:
-        live = self.is_terminal(self.stderr) and not self.args.quiet
-        progress = Progress(self.stderr, live=live, quiet=self.args.quiet)
-        try:
+        progress = None
+        try:  # from here on, Ctrl-C knows the operation: it asks, or says how to resume
+            if first_answer is not None:
+                self.note(f"submitted: operation {operation_id}")
+            live = self.is_terminal(self.stderr) and not self.args.quiet
+            progress = Progress(self.stderr, live=live, quiet=self.args.quiet)
             return self._poll(operation_id, progress, first_answer)
         except KeyboardInterrupt:
-            progress.close()
+            if progress is not None:
+                progress.close()
             return self.interrupted(operation_id)
         finally:
-            progress.close()
+            if progress is not None:
+                progress.close()
 
     def _poll(self, operation_id: str, progress: Progress, answer: Answer | None) -> int:
         deadline = self.clock() + self.args.timeout
