@@ -4,6 +4,9 @@ With E2E_BASE_URL set, the tests run against that host (for example `func start`
 Core Tools; set E2E_SIMULATOR_URL too when it talks to `python -m tools.simulator`). Otherwise the fixtures
 start the Content Understanding simulator and the local host (`python -m tools.devhost`) on free ports, with
 time compressed: analyses take about a second and the app polls every 0.2-0.5 s.
+
+Every answer a test receives from the app is checked against the OpenAPI document the app serves
+(http_api/openapi.json; see openapi_contract.py): one that does not match fails the test.
 """
 
 from __future__ import annotations
