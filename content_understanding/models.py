@@ -40,6 +40,8 @@ class AnalysisStatus:
     error_code: str | None = None
     error_message: str | None = None
     retry_after: float | None = None
+    error_target: str | None = None
+    error_inner_code: str | None = None
 
     @property
     def is_terminal(self) -> bool:
@@ -52,7 +54,20 @@ class AnalysisStatus:
             "error_code": self.error_code,
             "error_message": self.error_message,
             "retry_after": self.retry_after,
+            "error_target": self.error_target,
+            "error_inner_code": self.error_inner_code,
         }
+
+    def error_detail(self) -> dict | None:
+        """The service's error as plain data (code, message, target, innererror code), None without one."""
+        if not (self.error_code or self.error_message):
+            return None
+        detail = {"code": self.error_code or "AnalysisFailed", "message": self.error_message or ""}
+        if self.error_target:
+            detail["target"] = self.error_target
+        if self.error_inner_code:
+            detail["innerCode"] = self.error_inner_code
+        return detail
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AnalysisStatus:
@@ -63,4 +78,6 @@ class AnalysisStatus:
             error_code=data.get("error_code"),
             error_message=data.get("error_message"),
             retry_after=float(retry_after) if retry_after is not None else None,
+            error_target=data.get("error_target"),
+            error_inner_code=data.get("error_inner_code"),
         )

@@ -32,14 +32,14 @@ DOC = "https://example.com/doc.pdf"
 )
 def test_status_without_a_result_body(sim, make_client, scenario, expected):
     client = make_client(sim.base_url)
-    op = client.submit("prebuilt-invoice", [f"{DOC}?{scenario}"])
+    op = client.submit("prebuilt-invoice", f"{DOC}?{scenario}")
     status = client.get_status(op)
     assert (status.status, status.is_terminal, status.body) == expected
 
 
 def test_succeeded_returns_the_full_body_unchanged(sim, make_client):
     client = make_client(sim.base_url)
-    op = client.submit("prebuilt-invoice", [f"{DOC}?sim_duration=0.2"])
+    op = client.submit("prebuilt-invoice", f"{DOC}?sim_duration=0.2")
 
     status = wait_until(lambda: (s := client.get_status(op)).is_terminal and s, timeout=5)
 
@@ -52,7 +52,7 @@ def test_succeeded_returns_the_full_body_unchanged(sim, make_client):
 
 def test_failed_is_a_status_not_an_exception(sim, make_client):
     client = make_client(sim.base_url)
-    op = client.submit("prebuilt-read", [f"{DOC}?sim_duration=0&sim_outcome=failed"])
+    op = client.submit("prebuilt-read", f"{DOC}?sim_duration=0&sim_outcome=failed")
     status = client.get_status(op)
     assert status.status == "Failed"
     assert status.is_terminal
@@ -76,13 +76,13 @@ def test_unknown_status_value_is_kept_as_sent(scripted, make_client):
 
 def test_get_status_accepts_the_operation_location_string(sim, make_client):
     client = make_client(sim.base_url)
-    op = client.submit("prebuilt-read", [f"{DOC}?sim_duration=0"])
+    op = client.submit("prebuilt-read", f"{DOC}?sim_duration=0")
     assert client.get_status(op.operation_location).status == "Succeeded"
 
 
 def test_operation_for_id_builds_the_ga_polling_url(sim, make_client):
     client = make_client(sim.base_url)
-    submitted = client.submit("prebuilt-read", [f"{DOC}?sim_duration=0"])
+    submitted = client.submit("prebuilt-read", f"{DOC}?sim_duration=0")
 
     rebuilt = client.operation_for_id(submitted.operation_id)
 
@@ -102,14 +102,14 @@ def test_wrong_key_is_permanent_401():
     with start_simulator(port=0, quiet=True, key="the-right-key") as sim:
         client = ContentUnderstandingClient(sim.base_url, key="a-wrong-key")
         with pytest.raises(PermanentServiceError) as info:
-            client.submit("prebuilt-read", [DOC])
+            client.submit("prebuilt-read", DOC)
         assert (info.value.http_status, info.value.code) == (401, "401")
         assert sim.stats()["analyze_calls"] == 0  # rejected before reaching the analyze handler
 
 
 def test_delete_result_then_status_is_not_found(sim, make_client):
     client = make_client(sim.base_url)
-    op = client.submit("prebuilt-read", [f"{DOC}?sim_duration=0"])
+    op = client.submit("prebuilt-read", f"{DOC}?sim_duration=0")
 
     client.delete_result(op)
 
