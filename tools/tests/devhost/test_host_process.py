@@ -182,7 +182,7 @@ def test_durable_starter_orchestrator_and_activities_complete(api: str, host: Ho
     built_in = requests.get(links["statusQueryGetUri"])
     assert built_in.status_code == 200
     assert built_in.json()["runtimeStatus"] == "Completed"
-    assert "Executed 'Functions.say_hello' (Succeeded" in host.output
+    wait_until(lambda: "Executed 'Functions.say_hello' (Succeeded" in host.output)
 
 
 @needs_engine
