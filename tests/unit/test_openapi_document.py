@@ -39,6 +39,7 @@ CODES_TODAY = [
     "TooManyRequests",
     "InternalError",
     "InputHostNotAllowed",
+    "ResultUnavailable",
 ]
 
 
