@@ -27,6 +27,7 @@ class Progress:
         self._started = time.monotonic()
         self._checks: int | None = None
         self._service: str | None = None
+        self._files: tuple[int, int] | None = None
         self._last_line: tuple | None = None
         self._live: Live | None = None
         self._spinner = Spinner("dots")
@@ -51,6 +52,8 @@ class Progress:
             parts.append(f"checks {self._checks}")
         if self._service:
             parts.append(f"service {self._service}")
+        if self._files is not None:
+            parts.append(f"files {self._files[0]}/{self._files[1]}")
         return "  ".join(parts)
 
     def update(self, state: str, body: dict | None = None) -> None:
@@ -65,10 +68,13 @@ class Progress:
             self._checks = progress["attempts"]
         if progress.get("azureStatus"):
             self._service = str(progress["azureStatus"])
+        total, done = progress.get("filesTotal"), progress.get("filesDone")
+        if isinstance(total, int) and total > 1 and isinstance(done, int):
+            self._files = (done, total)
         if self._live is not None:
             self._live.refresh()
             return
-        key = (self._state, self._checks, self._service)
+        key = (self._state, self._checks, self._service, self._files)
         if key != self._last_line:
             self._last_line = key
             self.line(self.summary().rstrip())

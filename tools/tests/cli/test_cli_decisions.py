@@ -123,11 +123,14 @@ def test_plain_progress_is_one_line_per_change_without_escape_codes():
     progress.update("processing", running)
     progress.update("processing", running)  # nothing new: no line
     progress.update("processing", {"elapsed_seconds": 2.0, "progress": {"azureStatus": "Running", "attempts": 2}})
+    files = {"azureStatus": "Running", "attempts": 2, "filesTotal": 3, "filesDone": 1}
+    progress.update("processing", {"elapsed_seconds": 2.5, "progress": files})
     progress.update("succeeded")
     progress.close()
     lines = stream.getvalue().splitlines()
-    assert [line.split()[0] for line in lines] == ["submitted", "processing", "processing", "succeeded"]
+    assert [line.split()[0] for line in lines] == ["submitted", "processing", "processing", "processing", "succeeded"]
     assert "checks 2" in lines[2] and "service Running" in lines[2]
+    assert lines[3].endswith("files 1/3")
     assert "\x1b" not in stream.getvalue()
 
 
