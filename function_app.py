@@ -10,6 +10,7 @@ from activities.submit_analysis import bp as submit_analysis
 from config.settings import SettingsError, get_settings
 from http_api.analysis_results import bp as analysis_results
 from http_api.analyze_starter import bp as analyze_starter
+from http_api.health import bp as health
 from http_api.openapi_document import bp as openapi_document
 from orchestrators.analysis_orchestrator import bp as analysis_orchestrator
 from timers.purge_finished_operations import bp as purge_finished_operations
@@ -26,6 +27,7 @@ app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 for blueprint in (
     analyze_starter,
     analysis_results,
+    health,
     analysis_orchestrator,
     submit_analysis,
     check_analysis_status,

@@ -196,6 +196,27 @@ class ContentUnderstandingClient:
             "GET", location, params=None, json_body=None, parse=parse, retry_ambiguous=True, request_id=request_id
         )
 
+    def probe(self, timeout_seconds: float = 5.0) -> tuple[bool, bool | None, str | None]:
+        """(reachable, credentials accepted, code): one cheap authenticated GET, no retries (health checks)."""
+        url = f"{self.endpoint}/contentunderstanding/analyzers"
+        try:
+            response = self._session.get(
+                url,
+                params={"api-version": self.api_version},
+                headers=self._headers(None),
+                timeout=(min(self._timeout[0], timeout_seconds), timeout_seconds),
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            return False, None, type(exc).__name__
+        except Exception as exc:  # e.g. no Entra credential available on this machine
+            return True, False, type(exc).__name__
+        if response.status_code in (401, 403):
+            return True, False, _error_details(response)[0] or str(response.status_code)
+        if response.status_code >= 500:
+            return False, None, str(response.status_code)
+        return True, response.status_code < 400, None if response.status_code < 400 else str(response.status_code)
+
     def operation_for_id(self, operation_id: str) -> AnalysisOperation:
         """The GA polling URL for an id this client did not submit (e.g. migrated state)."""
         location = (

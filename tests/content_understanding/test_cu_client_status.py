@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import pickle
 
 import pytest
 import requests
 
 from content_understanding import (
-    AnalysisOperation,
-    AnalysisStatus,
     ContentUnderstandingClient,
     PermanentServiceError,
     TransientServiceError,
@@ -116,13 +113,6 @@ def test_delete_result_then_status_is_not_found(sim, make_client):
     with pytest.raises(PermanentServiceError) as info:
         client.get_status(op)
     assert info.value.code == "NotFound"
-
-
-def test_models_round_trip_through_json():
-    op = AnalysisOperation("id-1", "https://x/contentunderstanding/analyzerResults/id-1?api-version=2025-11-01")
-    status = AnalysisStatus("Failed", None, "InvalidContent", "bad file", 2.5)
-    assert AnalysisOperation.from_dict(json.loads(json.dumps(op.to_dict()))) == op
-    assert AnalysisStatus.from_dict(json.loads(json.dumps(status.to_dict()))) == status
 
 
 def test_errors_survive_pickling_with_their_attributes():

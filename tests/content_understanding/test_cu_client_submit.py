@@ -72,8 +72,8 @@ def test_operation_location_is_followed_exactly_as_returned(make_client):
         assert op.operation_location.startswith(f"http://localhost:{sim.port}/")
         assert "&sim_sig=" in op.operation_location
 
-        restored = type(op).from_dict(op.to_dict())
-        assert client.get_status(restored).status == "Succeeded"
+        # Only the URL travels through the orchestration: polling it as a plain string must work.
+        assert client.get_status(op.operation_location).status == "Succeeded"
         assert sim.stats()["status_hosts"] == {f"localhost:{sim.port}": 1}
 
 

@@ -396,3 +396,18 @@ def test_service_refusing_the_app_is_reported_not_hidden(private_host):
     legacy = requests.get(f"{base}/results/{uuid.uuid4()}", headers=alice, timeout=10)
     assert legacy.status_code == 502
     assert legacy.json()["message"]
+
+
+def test_health_is_anonymous_and_tells_whether_the_service_takes_our_credentials(stack, private_host):
+    healthy = requests.get(f"{stack.base_url}/health", timeout=10)
+    assert healthy.status_code == 200
+    body = healthy.json()
+    assert body["status"] == "ok"
+    assert body["taskHub"]["reachable"] is True
+    assert body["contentUnderstanding"]["credentialsAccepted"] is True
+    assert SIM_KEY not in healthy.text
+    refused = private_host(CONTENT_UNDERSTANDING_KEY="wrong-key", AUTH_MODE="appservice")
+    degraded = requests.get(f"{refused.ready_url}/health", timeout=10)  # anonymous even when callers must sign in
+    assert degraded.status_code == 200
+    assert degraded.json()["status"] == "degraded"
+    assert degraded.json()["contentUnderstanding"]["credentialsAccepted"] is False

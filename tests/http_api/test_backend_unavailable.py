@@ -14,6 +14,19 @@ import pytest
 from http_api.analysis_results import cancel_analysis, get_analysis_results
 from http_api.analyze_starter import start_analysis
 from tools.devhost.durable import client_binding_json
+from tools.devhost.durable_bridge import close_sdk_client_session
+
+
+def call(function, **kwargs):
+    """Run an endpoint on a fresh loop; close the SDK's shared client session before that loop goes away."""
+
+    async def run():
+        try:
+            return await function.build().get_user_function()(**kwargs)
+        finally:
+            await close_sdk_client_session()
+
+    return asyncio.run(run())
 
 
 @pytest.fixture
@@ -44,7 +57,7 @@ def test_unreachable_task_hub_answers_503_with_retry_after(
     request = func.HttpRequest(
         method, "http://localhost/pro-mode/x", headers={}, params={}, route_params=route_params, body=body
     )
-    response = asyncio.run(function.build().get_user_function()(req=request, client=dead_backend))
+    response = call(function, req=request, client=dead_backend)
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
     assert json.loads(response.get_body())["code"] == "ServiceUnavailable"
@@ -65,7 +78,7 @@ def test_any_other_failure_is_a_500_with_a_json_body_and_a_logged_traceback(app_
             route_params={"analyzerId": "prebuilt-invoice", "operationId": "an-1"},
             body=b"",
         )
-        response = asyncio.run(get_analysis_results.build().get_user_function()(req=request, client=binding))
+        response = call(get_analysis_results, req=request, client=binding)
     finally:
         server.stop()
     assert response.status_code == 500

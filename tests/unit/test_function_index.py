@@ -39,6 +39,7 @@ def test_the_app_indexes_every_function_with_its_trigger():
         "start_analysis": "httpTrigger",
         "get_analysis_results": "httpTrigger",
         "cancel_analysis": "httpTrigger",
+        "health": "httpTrigger",
         "analysis_orchestrator": "orchestrationTrigger",
         "submit_analysis": "activityTrigger",
         "check_analysis_status": "activityTrigger",
