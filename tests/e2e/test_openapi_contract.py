@@ -51,3 +51,13 @@ def test_answers_that_match_or_are_not_described_pass():
     service_code = {**not_found, "code": "SomeServiceCode"}  # codes are an open string
     assert check(made_up("GET", RESULTS_URL, 404, service_code)) is None
     assert check(made_up("GET", "http://127.0.0.1:9/_sim/stats", 200, {})) is None
+
+
+def test_the_hosts_no_route_answer_is_not_the_apps():
+    no_route = made_up("POST", "http://127.0.0.1:9/pro-mode/content-analyzers/:analyze", 404, None)
+    no_route._content = b""
+    del no_route.headers["Content-Type"]
+    assert check(no_route) is None
+    empty_json_404 = made_up("GET", RESULTS_URL, 404, None)
+    empty_json_404._content = b""
+    assert "MissingData" in (check(empty_json_404) or "")  # the app itself always answers with a body
