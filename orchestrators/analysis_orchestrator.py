@@ -24,6 +24,7 @@ from domain.analysis_outcome import (
     progress_status,
 )
 from domain.polling_schedule import PollingPolicy, next_check_delay, submit_retry_delay
+from observability.log_context import scope_property
 
 ORCHESTRATOR_NAME = "analysis_orchestrator"
 SUBMIT_ACTIVITY = "submit_analysis"
@@ -57,9 +58,19 @@ class Operation:
     def elapsed(self) -> float:
         return (self.context.current_utc_datetime - self.started).total_seconds()
 
-    def say(self, message: str, *args) -> None:
+    def say(self, event: str, message: str, *args, **properties) -> None:
+        """Log once (not again on replay), with the operation's ids as properties of the record."""
         if not self.context.is_replaying:
-            log.info(message, *args)
+            extra = {
+                "event": event,
+                "operationId": self.operation_id,
+                "analyzerId": self.job["analyzerId"],
+                "scope": scope_property(self.job.get("scope")),
+                "checks": self.checks,
+                "elapsedSeconds": round(self.elapsed(), 3),
+                **properties,
+            }
+            log.info(message, *args, extra=extra)
 
     def show(self, phase: str, outcome: str | None = None) -> None:
         self.context.set_custom_status(
@@ -119,6 +130,7 @@ def submit_files(operation: Operation):
             longest = max(retry_delays.values())
             yield context.create_timer(context.current_utc_datetime + timedelta(seconds=longest))
     operation.say(
+        "analysis.submitted",
         "[BackgroundPoll] Started background polling for operation: %s (%d file(s))",
         operation.operation_id,
         len(operation.files),
@@ -139,12 +151,19 @@ def record_submits(
         if result.is_ok:
             operation.files[index].update(result.value or {})
         elif result.kind == PERMANENT:
-            operation.say("[BackgroundPoll] Submit rejected for %s: file %d (%s)", operation.operation_id, index, code)
+            operation.say(
+                "analysis.submit_rejected",
+                "[BackgroundPoll] Submit rejected for %s: file %d (%s)",
+                operation.operation_id,
+                index,
+                code,
+            )
             return file_error(index, item, result.error, "SubmitRejected"), {}
         else:
             failures[index] += 1
             operation.last_error = result.error  # shown in the 202's progress: why it is still submitting
             operation.say(
+                "analysis.submit_retry",
                 "[BackgroundPoll] Submit attempt %d failed for operation: %s file %d (%s)",
                 failures[index],
                 operation.operation_id,
@@ -153,7 +172,12 @@ def record_submits(
             )
             delay = submit_retry_delay(failures[index], operation.elapsed(), operation.policy.timeout_seconds)
             if delay is None:
-                operation.say("[BackgroundPoll] Analysis failed for %s: could not submit", operation.operation_id)
+                operation.say(
+                    "analysis.finished",
+                    "[BackgroundPoll] Analysis failed for %s: could not submit",
+                    operation.operation_id,
+                    outcome="failed",
+                )
                 reason = (result.error or {}).get("message") or ""
                 error = {
                     **_without_code(result.error),
@@ -184,10 +208,12 @@ def poll_files(operation: Operation):
                 rechecks += 1  # the last word came from before the deadline: ask once more before giving up
                 continue
             operation.say(
+                "analysis.finished",
                 "[BackgroundPoll] Analysis timed out for %s after %.1fs (%d checks)",
                 operation.operation_id,
                 operation.elapsed(),
                 operation.checks,
+                outcome=TIMEOUT,
             )
             return TIMEOUT, {
                 "code": "Timeout",
@@ -223,11 +249,14 @@ def record_checks(operation: Operation, pending: list[int], results: list[Activi
         if asked:
             retry_after = max(retry_after or 0.0, float(asked))
     operation.say(
+        "analysis.checked",
         "[BackgroundPoll] Attempt %d at %.1fs for operation: %s - Status: %s",
         operation.checks,
         operation.elapsed(),
         operation.operation_id,
         ",".join(str(operation.files[i]["serviceStatus"]) for i in pending),
+        serviceStatus=",".join(str(operation.files[i]["serviceStatus"]) for i in pending),
+        serviceOperationId=",".join(str(operation.files[i]["serviceOperationId"]) for i in pending),
     )
     operation.show("polling")
     return retry_after, stale
@@ -238,16 +267,26 @@ def decide(operation: Operation) -> tuple[str | None, dict | None]:
     outcome, deciding = operation_outcome(operation.files)
     if outcome == SUCCEEDED:
         operation.say(
+            "analysis.finished",
             "[BackgroundPoll] Analysis completed for %s after %d checks, %.1fs",
             operation.operation_id,
             operation.checks,
             operation.elapsed(),
+            outcome=SUCCEEDED,
         )
         return outcome, None
     if outcome is None:
         return None, None
     error = file_error(deciding, operation.job["inputs"][deciding], operation.files[deciding]["error"])
-    operation.say("[BackgroundPoll] Analysis %s for %s: %s", outcome, operation.operation_id, error["code"])
+    operation.say(
+        "analysis.finished",
+        "[BackgroundPoll] Analysis %s for %s: %s",
+        outcome,
+        operation.operation_id,
+        error["code"],
+        outcome=outcome,
+        errorCode=error["code"],
+    )
     return outcome, error
 
 
@@ -280,6 +319,7 @@ def _check_payload(operation: Operation, index: int) -> dict:
         "operationId": operation.operation_id,
         "fileIndex": index,
         "operationLocation": operation.files[index]["operationLocation"],
+        "serviceOperationId": operation.files[index]["serviceOperationId"],
     }
 
 

@@ -393,3 +393,19 @@ def test_missing_model_deployments_say_how_to_set_them(stack):
     message = final.json()["message"]
     assert "ModelDeploymentNotFound" in message
     assert "PATCH {endpoint}/contentunderstanding/defaults" in message
+
+
+def test_analyzer_ids_are_validated_on_get_and_delete_and_never_echoed(stack):
+    for method in ("GET", "DELETE"):
+        answer = requests.request(
+            method, f"{stack.base_url}/pro-mode/content-analyzers/bad$id<x>/results/an-1", timeout=10
+        )
+        assert (answer.status_code, answer.json()["code"]) == (400, "InvalidAnalyzerId")
+        assert "Location" not in answer.headers
+
+
+def test_a_declared_body_over_the_limit_is_refused_before_it_is_read(stack):
+    body = b'{"inputFiles": ["' + b"x" * (2 * 1024 * 1024) + b'"]}'
+    answer = requests.post(f"{stack.base_url}/pro-mode/content-analyzers/{ANALYZER}:analyze", data=body, timeout=30)
+    assert answer.status_code == 413
+    assert (answer.json()["error"], answer.json()["code"]) == ("Request too large", "RequestTooLarge")
