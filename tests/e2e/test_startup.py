@@ -34,7 +34,7 @@ def test_bad_settings_stop_the_host_with_one_line_each(tmp_path):
         "--state-dir",
         str(tmp_path),
     ]
-    finished = subprocess.run(  # noqa: S603 - our own interpreter and module
+    finished = subprocess.run(
         command, cwd=REPO, env={**env, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=60
     )
     output = finished.stdout + finished.stderr
