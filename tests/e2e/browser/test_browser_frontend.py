@@ -30,7 +30,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.e2e.test_analysis_flow import ANALYZER, DOC, final_answer, instance_count
+from tests.e2e.helpers import ANALYZER, DOC, final_answer, instance_count
 
 pytestmark = pytest.mark.e2e
 
