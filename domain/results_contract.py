@@ -127,6 +127,8 @@ def processing_answer(
             "expectedCompletionAt": progress.get("expectedCompletionAt"),
         },
     }
+    if isinstance(progress.get("lastError"), dict):  # why it is taking long: the last transient trouble
+        body["progress"]["lastError"] = progress["lastError"]
     headers = {"Retry-After": str(retry_after_seconds), "Location": results_path(analyzer_id, operation_id)}
     return HttpAnswer(202, body, headers)
 

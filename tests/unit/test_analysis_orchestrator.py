@@ -394,3 +394,12 @@ def test_a_planned_300_second_analysis_keeps_its_history_small():
     # About eight events per check (scheduled/completed, timer created/fired, episode markers) plus the record.
     assert run.events <= 8 * run.output["checks"] + 16
     assert len(run.histories[-1]) <= 64 * 1024
+
+
+def test_a_submit_that_keeps_failing_says_why_while_it_retries():
+    def down(payload, elapsed):
+        return ActivityResult.transient({"code": "ConnectionFailed", "message": "refused"}).to_dict()
+
+    run = replay(HANDLE, job(), START, service(["Running"], submit=down))
+    submitting = [s for s in run.custom_statuses if s["phase"] == "submitting" and s.get("lastError")]
+    assert submitting and submitting[0]["lastError"]["code"] == "ConnectionFailed"
