@@ -92,7 +92,8 @@ def goals(rows: list[dict], endpoints: dict, worst: dict) -> list[tuple[str, boo
             (
                 f"history of a 300 s analysis ({name}) <= 150 events, <= 64 KB",
                 ok,
-                f"{figures['history_events']} events, {figures['history_bytes']} bytes",
+                f"{figures['history_events']} events ({figures['history_events_without_episode_markers']} without "
+                f"the episode markers), {figures['history_bytes']} bytes",
             )
         )
     http = endpoints.get("http") or {}
