@@ -2,7 +2,9 @@
 
 202 means "still running" (the frontend reads only `progress`), 200 carries the Content Understanding
 body unchanged (its normaliser needs top-level `id` and `status`), anything else is shown as a failure
-with the body's message.
+with the body's message. Every error body has the old backend's shape: `error` is a short string,
+`message` a top-level sentence a person can read, `code` the machine-readable reason; other fields add
+detail. A frontend written against `{"error": "Analysis failed", "message": "..."}` reads all of them.
 """
 
 from __future__ import annotations
@@ -25,8 +27,28 @@ def results_path(analyzer_id: str, operation_id: str) -> str:
     return f"/pro-mode/content-analyzers/{analyzer_id}/results/{operation_id}"
 
 
+ERROR_TITLES = {
+    400: "Invalid request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflict",
+    413: "Request too large",
+    429: "Too many requests",
+    500: "Internal error",
+    502: "Bad gateway",
+    503: "Service unavailable",
+}
+OUTCOME_TITLES = {FAILED: "Analysis failed", CANCELED: "Analysis canceled", TIMEOUT: "Analysis timed out"}
+
+
+def error_body(status: int, code: str, message: str, **detail: object) -> dict:
+    """The one error shape: string `error`, top-level `message`, then `code` and any detail."""
+    return {"error": ERROR_TITLES.get(status, "Error"), "message": message, "code": code, **detail}
+
+
 def error_answer(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> HttpAnswer:
-    return HttpAnswer(status, {"error": {"code": code, "message": message}}, headers or {})
+    return HttpAnswer(status, error_body(status, code, message), headers or {})
 
 
 def unavailable_answer() -> HttpAnswer:
@@ -90,11 +112,10 @@ def ended_answer(outcome: str, error: dict | None, operation_id: str, elapsed_se
     status = outcome if outcome in (FAILED, CANCELED, TIMEOUT) else FAILED
     error = error or {}
     body = {
+        "error": OUTCOME_TITLES[status],
+        "message": str(error.get("message") or "The analysis failed."),
+        "code": str(error.get("code") or "AnalysisFailed"),
         "status": status,
-        "error": {
-            "code": str(error.get("code") or "AnalysisFailed"),
-            "message": str(error.get("message") or "The analysis failed."),
-        },
         "operationId": operation_id,
         "elapsed_seconds": round(max(elapsed_seconds, 0.0), 1),
     }

@@ -44,4 +44,4 @@ def test_unreachable_task_hub_answers_503_with_retry_after(dead_backend, functio
     response = asyncio.run(function.build().get_user_function()(req=request, client=dead_backend))
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
-    assert json.loads(response.get_body())["error"]["code"] == "ServiceUnavailable"
+    assert json.loads(response.get_body())["code"] == "ServiceUnavailable"

@@ -3,7 +3,12 @@
 import pytest
 
 from domain.analysis_outcome import analysis_output
-from domain.results_contract import answer_for_orchestration, answer_for_service_status, submitted_answer
+from domain.results_contract import (
+    answer_for_orchestration,
+    answer_for_service_status,
+    error_answer,
+    submitted_answer,
+)
 
 BODY = {
     "id": "azure-1",
@@ -81,7 +86,7 @@ def test_ended_without_result_answers_500_with_the_error(outcome, error, code):
     answer = orchestration("Completed", output(outcome, error=error))
     assert answer.status == 500
     assert answer.body["status"] == outcome
-    assert answer.body["error"]["code"] == code
+    assert answer.body["code"] == code
     assert answer.body["operationId"] == "op-1"
     assert answer.body["elapsed_seconds"] == 42.2
 
@@ -90,14 +95,15 @@ def test_terminated_orchestration_reads_as_canceled():
     answer = orchestration("Terminated", "Canceled by the caller.")
     assert answer.status == 500
     assert answer.body["status"] == "canceled"
-    assert answer.body["error"] == {"code": "Canceled", "message": "Canceled by the caller."}
+    assert (answer.body["code"], answer.body["message"]) == ("Canceled", "Canceled by the caller.")
+    assert answer.body["error"] == "Analysis canceled"
 
 
 def test_failed_orchestration_does_not_leak_internals():
     answer = orchestration("Failed", "Traceback (most recent call last): ... secret")
     assert answer.status == 500
     assert answer.body["status"] == "failed"
-    assert answer.body["error"]["code"] == "OrchestrationFailed"
+    assert answer.body["code"] == "OrchestrationFailed"
     assert "Traceback" not in str(answer.body)
 
 
@@ -111,4 +117,22 @@ def test_direct_service_status_maps_the_same_way(status, expected):
     if expected == 200:
         assert answer.body == BODY
     if expected == 500:
-        assert answer.body["error"] == {"code": "Bad", "message": "bad input"}
+        assert (answer.body["code"], answer.body["message"]) == ("Bad", "bad input")
+        assert answer.body["error"] == {"failed": "Analysis failed", "canceled": "Analysis canceled"}[status.lower()]
+
+
+@pytest.mark.parametrize("outcome", ["failed", "canceled", "timeout"])
+def test_ended_body_reads_like_the_old_backend_failure(outcome):
+    """The old frontend reads a string `error` and a top-level `message`: "[object Object]" must be impossible."""
+    answer = orchestration("Completed", output(outcome, error={"code": "X", "message": "Readable reason."}))
+    assert isinstance(answer.body["error"], str) and answer.body["error"].startswith("Analysis ")
+    assert answer.body["message"] == "Readable reason."
+    assert answer.body["code"] == "X"
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 413, 429, 500, 502, 503])
+def test_every_error_answer_has_the_same_shape(status):
+    answer = error_answer(status, "SomeCode", "What went wrong.")
+    assert answer.status == status
+    assert isinstance(answer.body["error"], str) and answer.body["error"]
+    assert (answer.body["message"], answer.body["code"]) == ("What went wrong.", "SomeCode")
