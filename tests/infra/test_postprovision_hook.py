@@ -54,7 +54,7 @@ def test_azure_yaml_runs_the_hook_after_provisioning():
     import yaml
 
     project = yaml.safe_load((REPO / "azure.yaml").read_text())
-    assert project["services"]["api"] == {"project": ".", "language": "python", "host": "function"}
+    assert project["services"]["api"] == {"project": ".", "language": "python", "host": "function", "remoteBuild": True}
     hooks = project["hooks"]["postprovision"]
     for platform in ("posix", "windows"):
         assert "infra/hooks/set_content_understanding_defaults.py" in hooks[platform]["run"]
