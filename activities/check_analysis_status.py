@@ -1,42 +1,43 @@
-"""Activity: one status check of a submitted analysis.
+"""Activity: one status check of one submitted file.
 
-Never raises for service trouble: a transient error comes back as data so that the orchestrator can
-record it and keep polling, and a permanent one so that it can end the analysis with the service's code.
+Answers an ActivityResult: ok with the service's status (and its error when it failed), transient (the
+orchestrator records it and keeps polling) or permanent (the operation fails with the service's code).
+The result body is not returned: it is read from the service when the caller asks for it.
 """
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timezone
+
 import azure.durable_functions as df
 
 from config.service_clients import content_understanding_client
-from content_understanding import AnalysisOperation, PermanentServiceError, TransientServiceError
+from content_understanding import PermanentServiceError, TransientServiceError
+from domain.activity_result import ActivityResult
+from domain.operation_ids import client_request_id
 
 bp = df.Blueprint()
+log = logging.getLogger("analysis.activities")
 
 
 @bp.activity_trigger(input_name="request")
 def check_analysis_status(request: dict) -> dict:
-    operation = AnalysisOperation.from_dict(request["operation"])
     try:
-        status = content_understanding_client().get_status(operation)
+        status = content_understanding_client().get_status(
+            request["operationLocation"], request_id=client_request_id(request["operationId"])
+        )
     except TransientServiceError as exc:
-        return {"kind": "transient_error", "error": _error(exc), "retryAfter": exc.retry_after}
+        return ActivityResult.transient(exc.detail(), exc.retry_after).to_dict()
     except PermanentServiceError as exc:
-        return {"kind": "permanent_error", "error": _error(exc)}
-    error = None
-    if status.error_code or status.error_message:
-        error = {"code": status.error_code or "AnalysisFailed", "message": status.error_message or ""}
-    return {
-        "kind": "status",
+        return ActivityResult.permanent(exc.detail()).to_dict()
+    except Exception as exc:  # a bug or an SDK surprise costs one check, not the analysis
+        log.exception("[BackgroundPoll] Status check crashed for operation: %s", request.get("operationId"))
+        return ActivityResult.transient({"code": "CheckCrashed", "message": type(exc).__name__}).to_dict()
+    value = {
         "status": status.status,
+        "error": status.error_detail(),
         "retryAfter": status.retry_after,
-        "result": status.body if status.status == "Succeeded" else None,
-        "error": error,
+        "checkedAt": datetime.now(timezone.utc).isoformat(),
     }
-
-
-def _error(exc: Exception) -> dict:
-    code = getattr(exc, "code", None) or (
-        f"HTTP{exc.http_status}" if getattr(exc, "http_status", None) else "ServiceUnavailable"
-    )
-    return {"code": code, "message": getattr(exc, "message", None) or str(exc)}
+    return ActivityResult.ok(value).to_dict()

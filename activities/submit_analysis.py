@@ -1,58 +1,88 @@
-"""Activity: send the analysis to Content Understanding.
+"""Activity: send one input file to Content Understanding.
 
-Returns {"ok": True, "operation": ...} or, for a permanent rejection, {"ok": False, "error": ...}.
-A transient failure is raised so the orchestrator retries it on a durable timer.
+Answers an ActivityResult: ok with the service's operation id and polling URL, transient (the orchestrator
+retries on a durable timer) or permanent (the service refused: the operation fails with its code).
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 
 import azure.durable_functions as df
 
 from config.service_clients import content_understanding_client, input_sas_factory
 from content_understanding import PermanentServiceError, TransientServiceError
+from domain.activity_result import ActivityResult
+from domain.operation_ids import client_request_id
 from input_files.sas_urls import InputFileError
 
 bp = df.Blueprint()
 log = logging.getLogger("analysis.activities")
 
 
-def resolve_input_urls(inputs: list[dict], group_id: str | None) -> list[str]:
-    """URLs pass through unchanged; file ids become read-only SAS URLs minted now."""
-    factory = None
-    urls = []
-    for item in inputs:
-        if "url" in item:
-            urls.append(item["url"])
-            continue
-        factory = factory or input_sas_factory()
-        if factory is None:
-            raise InputFileError("file ids need INPUT_CONTAINER_URL to be configured")
-        urls.append(factory.url_for(item["fileId"], group_id))
-    return urls
+def resolve_input_url(item: dict, scope: dict | None) -> str:
+    """A URL passes through unchanged; a file id becomes a read-only SAS URL minted now, inside the caller's scope."""
+    if "url" in item:
+        return item["url"]
+    factory = input_sas_factory()
+    if factory is None:
+        raise InputFileError("file ids need INPUT_CONTAINER_URL to be configured")
+    return factory.url_for(item["fileId"], scope)
+
+
+def seconds_left(deadline: str | None, now: datetime | None = None) -> float | None:
+    if not deadline:
+        return None
+    moment = datetime.fromisoformat(deadline.replace("Z", "+00:00"))
+    return (moment - (now or datetime.now(timezone.utc))).total_seconds()
 
 
 @bp.activity_trigger(input_name="job")
 def submit_analysis(job: dict) -> dict:
-    operation_id = job["operationId"]
+    operation_id, index = job["operationId"], job.get("fileIndex", 0)
+    left = seconds_left(job.get("deadline"))
+    if left is not None and left <= 0:
+        return ActivityResult.transient(
+            {"code": "DeadlinePassed", "message": "The analysis deadline passed."}
+        ).to_dict()
     try:
-        urls = resolve_input_urls(job["inputs"], job.get("groupId"))
+        url = resolve_input_url(job["input"], job.get("scope"))
         operation = content_understanding_client().submit(
-            job["analyzerId"], urls, pages=job.get("pages"), locale=job.get("locale")
+            job["analyzerId"],
+            url,
+            pages=job.get("pages"),
+            request_id=client_request_id(operation_id),
+            time_budget_seconds=left,
         )
-    except (PermanentServiceError, InputFileError) as exc:
-        code = getattr(exc, "code", None) or "InvalidInput"
-        message = getattr(exc, "message", None) or str(exc)
-        log.warning("[AnalyzeContent] Submit rejected for operation: %s (%s)", operation_id, code)
-        return {"ok": False, "error": {"code": code, "message": message}}
+    except InputFileError as exc:
+        return ActivityResult.permanent({"code": "InvalidFileId", "message": str(exc)}).to_dict()
+    except PermanentServiceError as exc:
+        log.warning(
+            "[AnalyzeContent] Submit rejected for operation: %s file %d (%s, inner %s)",
+            operation_id,
+            index,
+            exc.code,
+            exc.inner_code,
+        )
+        return ActivityResult.permanent(exc.detail()).to_dict()
     except TransientServiceError as exc:
         log.warning(
-            "[AnalyzeContent] Submit failed transiently for operation: %s (%s, ambiguous=%s)",
+            "[AnalyzeContent] Submit failed transiently for operation: %s file %d (%s, ambiguous=%s)",
             operation_id,
+            index,
             exc.code or exc.http_status,
             exc.ambiguous,
         )
-        raise
-    log.info("[AnalyzeContent] Submitted operation: %s as azure id %s", operation_id, operation.operation_id)
-    return {"ok": True, "operation": operation.to_dict()}
+        return ActivityResult.transient(exc.detail(), exc.retry_after).to_dict()
+    except Exception as exc:  # a bug or an SDK surprise: one failed attempt, retried like any transient failure
+        log.exception("[AnalyzeContent] Submit crashed for operation: %s file %d", operation_id, index)
+        return ActivityResult.transient({"code": "SubmitCrashed", "message": type(exc).__name__}).to_dict()
+    log.info(
+        "[AnalyzeContent] Submitted operation: %s file %d as service operation %s",
+        operation_id,
+        index,
+        operation.operation_id,
+    )
+    value = {"serviceOperationId": operation.operation_id, "operationLocation": operation.operation_location}
+    return ActivityResult.ok(value).to_dict()

@@ -32,12 +32,13 @@ def content_understanding_client() -> ContentUnderstandingClient:
 
 def reset_service_clients() -> None:
     """Forget the shared clients (tests that change settings)."""
-    global _content_understanding, _sas_factory
+    global _content_understanding, _sas_factory, _token_validator
     with _lock:
         if _content_understanding is not None:
             _content_understanding.close()
         _content_understanding = None
         _sas_factory = None
+        _token_validator = None
 
 
 _sas_factory: SasUrlFactory | None = None
@@ -56,5 +57,24 @@ def input_sas_factory() -> SasUrlFactory | None:
                     settings.input_container_url,
                     settings.input_storage_connection_string,
                     settings.input_sas_ttl_seconds,
+                    layout=settings.input_container_layout,
                 )
     return _sas_factory
+
+
+_token_validator = None
+
+
+def token_validator():
+    """The Entra token validator (AUTH_MODE=entra): one per process, so the tenant's keys are cached."""
+    global _token_validator
+    if _token_validator is None:
+        with _lock:
+            if _token_validator is None:
+                from auth.entra_tokens import EntraTokenValidator
+
+                settings = get_settings()
+                _token_validator = EntraTokenValidator(
+                    settings.auth_tenant_id or "", settings.auth_audiences, settings.auth_authority_host
+                )
+    return _token_validator

@@ -9,21 +9,35 @@ environment.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 from domain.polling_schedule import PollingPolicy, worst_case_checks
 
 DEFAULT_API_VERSION = "2025-11-01"
+# Retired previews: the service no longer answers them, and their pro mode (several inputs in one request) is gone.
+RETIRED_API_VERSIONS = frozenset({"2024-12-01-preview", "2025-05-01-preview"})
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+AUTH_MODES = ("entra", "appservice", "none")
+CONTAINER_LAYOUTS = ("per-scope", "legacy-group-prefix")
+DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
+TASK_HUB_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,44}$")
+SIMULATOR_KEY = "local-simulator-key"  # the example settings' key for the local simulator; never valid in Azure
+ORIGIN_PATTERN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 # Each status check adds about four history events; past a few hundred the replays get slow.
 MAX_CHECKS_PER_ANALYSIS = 300
 
 
 class SettingsError(ValueError):
-    """A setting is missing or malformed; the message lists every problem found."""
+    """A setting is missing or malformed; the message lists every problem found, one sentence each."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__(f"The app cannot start: {len(self.problems)} bad setting(s): " + " | ".join(self.problems))
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,23 @@ class Settings:
     input_sas_ttl_seconds: int
     max_input_files: int
     max_request_bytes: int
+    durable_task_hub_name: str = "ContentAnalysis"
+    environment: str = "Production"
+    auth_mode: str = "entra"
+    auth_tenant_id: str | None = None
+    auth_audiences: tuple[str, ...] = ()
+    auth_authority_host: str = DEFAULT_AUTHORITY_HOST
+    input_container_layout: str = "per-scope"
+    allowed_input_hosts: tuple[str, ...] = ()
+    legacy_results_lookup: bool = False
+    legacy_lookup_per_minute: int = 10
+    legacy_results_cutover: datetime | None = None
+    cors_allowed_origins: tuple[str, ...] = ()
+    file_analysis_parallelism: int = 4
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment.lower() == "development"
 
     @property
     def polling_policy(self) -> PollingPolicy:
@@ -80,6 +111,43 @@ class _Reader:
             return default
         return value
 
+    def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
+        raw = self.text(name, default) or default
+        if raw not in choices:
+            self.problems.append(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+            return default
+        return raw
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = (self.text(name) or str(default)).lower()
+        if raw not in ("true", "false", "1", "0", "yes", "no"):
+            self.problems.append(f"{name} must be true or false, got {raw!r}")
+            return default
+        return raw in ("true", "1", "yes")
+
+    def items(self, name: str) -> tuple[str, ...]:
+        return tuple(item.strip() for item in (self.text(name) or "").split(",") if item.strip())
+
+    def required_text(self, name: str, example: str) -> str:
+        if name not in self.required:
+            self.required.append(name)
+        value = self.text(name)
+        if value is None:
+            self.problems.append(f"{name} is required and empty (for example {example})")
+            return ""
+        return value
+
+    def moment(self, name: str) -> datetime | None:
+        raw = self.text(name)
+        if raw is None:
+            return None
+        try:
+            value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            self.problems.append(f"{name} must be an ISO 8601 time such as 2026-12-01T00:00:00Z, got {raw!r}")
+            return None
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
     def url(self, name: str, *, required: bool) -> str | None:
         raw = self.text(name)
         if required and name not in self.required:
@@ -106,7 +174,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     read = _Reader(os.environ if environ is None else environ)
     settings = _read_all(read)
     if read.problems:
-        raise SettingsError("Invalid app settings:\n  - " + "\n  - ".join(read.problems))
+        raise SettingsError(read.problems)
     return settings
 
 
@@ -125,6 +193,10 @@ def required_setting_names() -> tuple[str, ...]:
 
 
 def _read_all(read: _Reader) -> Settings:
+    container_url = read.url("INPUT_CONTAINER_URL", required=False)
+    allowed_hosts = read.items("ALLOWED_INPUT_HOSTS")
+    if not allowed_hosts and container_url:
+        allowed_hosts = (urlsplit(container_url).hostname or "",)
     settings = Settings(
         content_understanding_endpoint=read.url("CONTENT_UNDERSTANDING_ENDPOINT", required=True) or "",
         content_understanding_key=read.text("CONTENT_UNDERSTANDING_KEY"),
@@ -133,24 +205,99 @@ def _read_all(read: _Reader) -> Settings:
         analysis_timeout_seconds=read.number("ANALYSIS_TIMEOUT_SECONDS", 300, minimum=1, maximum=24 * 3600),
         poll_initial_interval_seconds=read.number("POLL_INITIAL_INTERVAL_SECONDS", 2, minimum=0.1, maximum=600),
         poll_max_interval_seconds=read.number("POLL_MAX_INTERVAL_SECONDS", 10, minimum=0.1, maximum=3600),
-        result_ttl_seconds=int(read.number("RESULT_TTL_SECONDS", 3600, minimum=1, maximum=30 * 86400)),
-        purge_schedule=read.text("PURGE_SCHEDULE", "0 */5 * * * *") or "0 */5 * * * *",
-        input_container_url=read.url("INPUT_CONTAINER_URL", required=False),
+        # Results are read from Content Understanding on GET, and it keeps them 24 hours.
+        result_ttl_seconds=int(read.number("RESULT_TTL_SECONDS", 3600, minimum=1, maximum=23 * 3600)),
+        purge_schedule=read.required_text("PURGE_SCHEDULE", "0 */5 * * * *"),
+        input_container_url=container_url,
         input_storage_connection_string=read.text("INPUT_STORAGE_CONNECTION_STRING"),
         input_sas_ttl_seconds=int(read.number("INPUT_SAS_TTL_SECONDS", 900, minimum=60, maximum=7 * 86400)),
         max_input_files=int(read.number("MAX_INPUT_FILES", 10, minimum=1, maximum=100)),
         max_request_bytes=int(read.number("MAX_REQUEST_BYTES", 1_048_576, minimum=1024, maximum=100 * 1_048_576)),
+        durable_task_hub_name=read.required_text("DURABLE_TASK_HUB_NAME", "ContentAnalysis"),
+        environment=read.text("AZURE_FUNCTIONS_ENVIRONMENT", "Production") or "Production",
+        auth_mode=read.choice("AUTH_MODE", AUTH_MODES, "entra"),
+        auth_tenant_id=read.text("AUTH_TENANT_ID"),
+        auth_audiences=read.items("AUTH_AUDIENCES"),
+        auth_authority_host=read.url("AUTH_AUTHORITY_HOST", required=False) or DEFAULT_AUTHORITY_HOST,
+        input_container_layout=read.choice("INPUT_CONTAINER_LAYOUT", CONTAINER_LAYOUTS, "per-scope"),
+        allowed_input_hosts=allowed_hosts,
+        legacy_results_lookup=read.flag("LEGACY_RESULTS_LOOKUP", False),
+        legacy_lookup_per_minute=int(read.number("LEGACY_LOOKUP_PER_MINUTE", 10, minimum=1, maximum=600)),
+        legacy_results_cutover=read.moment("LEGACY_RESULTS_CUTOVER"),
+        cors_allowed_origins=read.items("CORS_ALLOWED_ORIGINS"),
+        file_analysis_parallelism=int(read.number("FILE_ANALYSIS_PARALLELISM", 4, minimum=1, maximum=20)),
     )
-    if len(settings.purge_schedule.split()) != 6:
-        read.problems.append(f"PURGE_SCHEDULE must be a six-field NCRONTAB expression, got {settings.purge_schedule!r}")
+    _check_consistency(settings, read.problems)
+    return settings
+
+
+def _check_consistency(settings: Settings, problems: list[str]) -> None:
+    """Rules that involve more than one setting, each reported as one sentence."""
+    if settings.purge_schedule and len(settings.purge_schedule.split()) != 6:
+        problems.append(f"PURGE_SCHEDULE must be a six-field NCRONTAB expression, got {settings.purge_schedule!r}")
+    if settings.durable_task_hub_name and not TASK_HUB_PATTERN.fullmatch(settings.durable_task_hub_name):
+        problems.append(
+            "DURABLE_TASK_HUB_NAME must be 3-45 letters and digits starting with a letter, "
+            f"got {settings.durable_task_hub_name!r}"
+        )
+    if settings.content_understanding_api_version in RETIRED_API_VERSIONS:
+        problems.append(
+            f"CONTENT_UNDERSTANDING_API_VERSION {settings.content_understanding_api_version} was retired on "
+            f"2026-07-15 (with its pro mode); use the GA version {DEFAULT_API_VERSION}"
+        )
+    elif settings.content_understanding_api_version != DEFAULT_API_VERSION:
+        problems.append(
+            f"CONTENT_UNDERSTANDING_API_VERSION must be {DEFAULT_API_VERSION} (the GA version this app speaks), "
+            f"got {settings.content_understanding_api_version!r}"
+        )
     if settings.poll_initial_interval_seconds > settings.poll_max_interval_seconds:
-        read.problems.append("POLL_INITIAL_INTERVAL_SECONDS must not exceed POLL_MAX_INTERVAL_SECONDS")
+        problems.append("POLL_INITIAL_INTERVAL_SECONDS must not exceed POLL_MAX_INTERVAL_SECONDS")
     elif worst_case_checks(settings.polling_policy) > MAX_CHECKS_PER_ANALYSIS:
-        read.problems.append(
+        problems.append(
             f"ANALYSIS_TIMEOUT_SECONDS / POLL_*_INTERVAL_SECONDS allow more than {MAX_CHECKS_PER_ANALYSIS} "
             "status checks per analysis: raise the intervals or lower the timeout"
         )
-    return settings
+    _check_auth(settings, problems)
+    _check_local_only_values(settings, problems)
+    for origin in settings.cors_allowed_origins:
+        if origin != "*" and not ORIGIN_PATTERN.fullmatch(origin):
+            problems.append(f"CORS_ALLOWED_ORIGINS must list origins such as https://app.contoso.com, got {origin!r}")
+    if settings.legacy_results_lookup and settings.legacy_results_cutover is None:
+        problems.append(
+            "LEGACY_RESULTS_LOOKUP=true needs LEGACY_RESULTS_CUTOVER (the time this app took over from the old "
+            "backend): only operations created before it are looked up"
+        )
+
+
+def _check_auth(settings: Settings, problems: list[str]) -> None:
+    if settings.auth_mode == "none" and not settings.is_development:
+        problems.append(
+            "AUTH_MODE=none (anonymous callers) is for local development only: it needs "
+            "AZURE_FUNCTIONS_ENVIRONMENT=Development; use entra or appservice"
+        )
+    if settings.auth_mode == "entra":
+        if not settings.auth_tenant_id:
+            problems.append("AUTH_TENANT_ID is required with AUTH_MODE=entra (the directory (tenant) id)")
+        if not settings.auth_audiences:
+            problems.append("AUTH_AUDIENCES is required with AUTH_MODE=entra (e.g. api://<app client id>)")
+
+
+def _check_local_only_values(settings: Settings, problems: list[str]) -> None:
+    """A real resource must not receive the simulator's key, nor file ids that become loopback SAS URLs."""
+    endpoint_host = urlsplit(settings.content_understanding_endpoint).hostname or ""
+    if not endpoint_host or endpoint_host in LOOPBACK_HOSTS:
+        return
+    if settings.content_understanding_key == SIMULATOR_KEY:
+        problems.append(
+            "CONTENT_UNDERSTANDING_KEY is the local simulator's key but CONTENT_UNDERSTANDING_ENDPOINT is a real "
+            "resource: set the resource's key, or remove the setting to use Microsoft Entra ID"
+        )
+    container_host = urlsplit(settings.input_container_url or "").hostname
+    if container_host in LOOPBACK_HOSTS:
+        problems.append(
+            "INPUT_CONTAINER_URL points at local storage (Azurite), which Content Understanding in Azure cannot "
+            "reach: use a storage account container, e.g. https://<account>.blob.core.windows.net/pro-input-files"
+        )
 
 
 @lru_cache(maxsize=1)

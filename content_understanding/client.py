@@ -106,27 +106,25 @@ class ContentUnderstandingClient:
     def submit(
         self,
         analyzer_id: str,
-        input_urls: list[str],
+        input_url: str,
         *,
         pages: str | None = None,
         processing_location: str | None = None,
-        locale: str | None = None,
+        request_id: str | None = None,
+        time_budget_seconds: float | None = None,
     ) -> AnalysisOperation:
-        """Start an analysis. `locale` is accepted but not sent: GA has no per-request locale.
+        """Start the analysis of one input (GA analyzes one input per request outside the retired pro mode).
 
         Retried inside only when the service surely did not process the request (connect
         failure, 429, 503). An ambiguous failure raises TransientServiceError(ambiguous=True):
-        retrying it could start a second analysis.
+        retrying it could start a second analysis. `request_id` goes out as x-ms-client-request-id
+        so a support case can be traced; `time_budget_seconds` bounds every wait, retries included.
         """
-        del locale  # GA 2025-11-01 has locales only in the analyzer's config, not in AnalyzeRequest.
-        if not input_urls:
-            raise ValueError("input_urls must not be empty")
-        inputs: list[dict[str, str]] = []
-        for input_url in input_urls:
-            item = {"url": input_url}
-            if pages:
-                item["range"] = pages
-            inputs.append(item)
+        if not input_url:
+            raise ValueError("input_url must not be empty")
+        item = {"url": input_url}
+        if pages:
+            item["range"] = pages
         url = f"{self.endpoint}/contentunderstanding/analyzers/{quote(analyzer_id, safe='')}:analyze"
         params = {"api-version": self.api_version}
         if processing_location:
@@ -146,9 +144,18 @@ class ContentUnderstandingClient:
                 location = self.operation_for_id(str(operation_id)).operation_location
             return AnalysisOperation(operation_id=str(operation_id), operation_location=location)
 
-        return self._call("POST", url, params=params, json_body={"inputs": inputs}, parse=parse, retry_ambiguous=False)
+        return self._call(
+            "POST",
+            url,
+            params=params,
+            json_body={"inputs": [item]},
+            parse=parse,
+            retry_ambiguous=False,
+            request_id=request_id,
+            time_budget_seconds=time_budget_seconds,
+        )
 
-    def get_status(self, operation: AnalysisOperation | str) -> AnalysisStatus:
+    def get_status(self, operation: AnalysisOperation | str, *, request_id: str | None = None) -> AnalysisStatus:
         """One logical status GET of the Operation-Location URL, used exactly as the service returned it."""
         location = operation.operation_location if isinstance(operation, AnalysisOperation) else operation
 
@@ -167,10 +174,48 @@ class ContentUnderstandingClient:
                     error_code=_str_or_none(error.get("code")),
                     error_message=_redacted_or_none(error.get("message")),
                     retry_after=retry_after,
+                    error_target=_str_or_none(error.get("target")),
+                    error_inner_code=_inner_code(error),
                 )
             return AnalysisStatus(status=status, retry_after=retry_after)
 
-        return self._call("GET", location, params=None, json_body=None, parse=parse, retry_ambiguous=True)
+        return self._call(
+            "GET", location, params=None, json_body=None, parse=parse, retry_ambiguous=True, request_id=request_id
+        )
+
+    def fetch_result(self, operation: AnalysisOperation | str, *, request_id: str | None = None) -> bytes:
+        """The finished analysis body as the service sent it (bytes, unparsed: results can be megabytes)."""
+        location = operation.operation_location if isinstance(operation, AnalysisOperation) else operation
+
+        def parse(response: requests.Response) -> bytes:
+            if not response.content.lstrip().startswith(b"{"):
+                raise _MalformedResponse("result answer is not a JSON object")
+            return response.content
+
+        return self._call(
+            "GET", location, params=None, json_body=None, parse=parse, retry_ambiguous=True, request_id=request_id
+        )
+
+    def probe(self, timeout_seconds: float = 5.0) -> tuple[bool, bool | None, str | None]:
+        """(reachable, credentials accepted, code): one cheap authenticated GET, no retries (health checks)."""
+        url = f"{self.endpoint}/contentunderstanding/analyzers"
+        try:
+            response = self._session.get(
+                url,
+                params={"api-version": self.api_version},
+                headers=self._headers(None),
+                timeout=(min(self._timeout[0], timeout_seconds), timeout_seconds),
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            return False, None, type(exc).__name__
+        except Exception as exc:  # e.g. no Entra credential available on this machine
+            return True, False, type(exc).__name__
+        if response.status_code in (401, 403):
+            return True, False, _error_details(response)[0] or str(response.status_code)
+        if response.status_code >= 500:
+            return False, None, str(response.status_code)
+        return True, response.status_code < 400, None if response.status_code < 400 else str(response.status_code)
 
     def operation_for_id(self, operation_id: str) -> AnalysisOperation:
         """The GA polling URL for an id this client did not submit (e.g. migrated state)."""
@@ -187,9 +232,9 @@ class ContentUnderstandingClient:
 
     # ------------------------------------------------------------------ transport
 
-    def _headers(self) -> dict[str, str]:
+    def _headers(self, request_id: str | None) -> dict[str, str]:
         headers = {
-            "x-ms-client-request-id": str(uuid.uuid4()),
+            "x-ms-client-request-id": request_id or str(uuid.uuid4()),
             "x-ms-useragent": self._user_agent,
             "User-Agent": self._user_agent,
             "Accept": "application/json",
@@ -206,22 +251,30 @@ class ContentUnderstandingClient:
         json_body: Any,
         parse: Callable[[requests.Response], T],
         retry_ambiguous: bool,
+        request_id: str | None = None,
+        time_budget_seconds: float | None = None,
     ) -> T:
-        deadline = time.monotonic() + self._retry_total_seconds
+        budget = self._retry_total_seconds if time_budget_seconds is None else time_budget_seconds
+        deadline = time.monotonic() + budget
         path = url_path(url)
         attempt = 0
         while True:
             attempt += 1
             started = time.monotonic()
             failure: _TransientFailure
+            timeout = self._timeout
+            if time_budget_seconds is not None:
+                # A call never waits past its budget: the caller's deadline (e.g. the analysis timeout) wins.
+                left = max(deadline - started, 0.1)
+                timeout = (min(self._timeout[0], left), min(self._timeout[1], left))
             try:
                 response = self._session.request(
                     method,
                     url,
                     params=params,
                     json=json_body,
-                    headers=self._headers(),
-                    timeout=self._timeout,
+                    headers=self._headers(request_id),
+                    timeout=timeout,
                     allow_redirects=False,
                 )
             except (
@@ -246,7 +299,7 @@ class ContentUnderstandingClient:
                             http_status=response.status_code,
                         )
                 elif response.status_code in RETRIABLE_STATUS:
-                    code, message = _error_details(response)
+                    code, message, target, inner_code = _error_details(response)
                     failure = _TransientFailure(
                         message,
                         ambiguous=response.status_code in AMBIGUOUS_STATUS,
@@ -255,8 +308,19 @@ class ContentUnderstandingClient:
                         retry_after=parse_retry_after(response.headers),
                     )
                 else:
-                    code, message = _error_details(response)
-                    raise PermanentServiceError(message, code=code, http_status=response.status_code)
+                    code, message, target, inner_code = _error_details(response)
+                    logger.warning(
+                        "CU %s %s refused: code=%s inner_code=%s target=%s request_id=%s",
+                        method,
+                        path,
+                        code,
+                        inner_code,
+                        target,
+                        request_id,
+                    )
+                    raise PermanentServiceError(
+                        message, code=code, http_status=response.status_code, target=target, inner_code=inner_code
+                    )
 
             if failure.ambiguous and not retry_ambiguous:
                 raise failure.to_error(attempt)
@@ -313,17 +377,31 @@ def _redacted_or_none(value: Any) -> str | None:
     return redact_text(str(value)) if value is not None else None
 
 
-def _error_details(response: requests.Response) -> tuple[str | None, str]:
-    """Service error.code/message; else the x-ms-error-code header; else the HTTP reason."""
+def _inner_code(error: dict) -> str | None:
+    """The innermost innererror.code: the most specific reason the service gives."""
+    code = None
+    inner = error.get("innererror")
+    for _ in range(10):  # nested innererror objects; bounded against a hostile body
+        if not isinstance(inner, dict):
+            break
+        code = _str_or_none(inner.get("code")) or code
+        inner = inner.get("innererror")
+    return code
+
+
+def _error_details(response: requests.Response) -> tuple[str | None, str, str | None, str | None]:
+    """Service error code, message, target and innererror code; else the x-ms-error-code header and HTTP reason."""
     body = _json_or_none(response)
     error = body.get("error") if isinstance(body, dict) else None
-    code = message = None
+    code = message = target = inner_code = None
     if isinstance(error, dict):
         code = _str_or_none(error.get("code"))
         message = _redacted_or_none(error.get("message"))
+        target = _str_or_none(error.get("target"))
+        inner_code = _inner_code(error)
     code = code or response.headers.get("x-ms-error-code") or None
     reason = response.reason or "HTTP error"
-    return code, message or f"{response.status_code} {reason}"
+    return code, message or f"{response.status_code} {reason}", target, inner_code
 
 
 def _operation_id_from_location(location: str) -> str | None:

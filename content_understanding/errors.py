@@ -13,27 +13,52 @@ class ContentUnderstandingError(Exception):
         code: str | None = None,
         http_status: int | None = None,
         retry_after: float | None = None,
+        target: str | None = None,
+        inner_code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
         self.http_status = http_status
         self.retry_after = retry_after
+        self.target = target  # which part of the request the service blames, e.g. "inputs[0].url"
+        self.inner_code = inner_code  # the service's innererror.code, e.g. InvalidContentSourceFormat
 
     def __str__(self) -> str:
         parts = [self.message]
         if self.code:
             parts.append(f"code={self.code}")
+        if self.inner_code:
+            parts.append(f"inner_code={self.inner_code}")
         if self.http_status is not None:
             parts.append(f"http_status={self.http_status}")
         return " ".join(parts)
 
     def _kwargs(self) -> dict:
-        return {"code": self.code, "http_status": self.http_status, "retry_after": self.retry_after}
+        return {
+            "code": self.code,
+            "http_status": self.http_status,
+            "retry_after": self.retry_after,
+            "target": self.target,
+            "inner_code": self.inner_code,
+        }
+
+    def detail(self) -> dict:
+        """code, message, target and innererror code as plain data (what the orchestrator records)."""
+        detail = {"code": self.code or _code_for(self.http_status), "message": self.message}
+        if self.target:
+            detail["target"] = self.target
+        if self.inner_code:
+            detail["innerCode"] = self.inner_code
+        return detail
 
     def __reduce__(self):
         # Keyword-only constructor args would otherwise be lost when the error is pickled across processes.
         return (_rebuild, (type(self), self.message, self._kwargs()))
+
+
+def _code_for(http_status: int | None) -> str:
+    return f"HTTP{http_status}" if http_status else "ServiceUnavailable"
 
 
 def _rebuild(cls: type, message: str, kwargs: dict) -> ContentUnderstandingError:
@@ -56,8 +81,12 @@ class TransientServiceError(ContentUnderstandingError):
         http_status: int | None = None,
         retry_after: float | None = None,
         ambiguous: bool = False,
+        target: str | None = None,
+        inner_code: str | None = None,
     ) -> None:
-        super().__init__(message, code=code, http_status=http_status, retry_after=retry_after)
+        super().__init__(
+            message, code=code, http_status=http_status, retry_after=retry_after, target=target, inner_code=inner_code
+        )
         self.ambiguous = ambiguous
 
     def _kwargs(self) -> dict:

@@ -1,4 +1,4 @@
-"""Value objects that cross process boundaries (durable activity inputs), hence plain-JSON friendly."""
+"""What the client returns: a submitted operation and one observation of its status."""
 
 from __future__ import annotations
 
@@ -23,13 +23,6 @@ class AnalysisOperation:
     operation_id: str
     operation_location: str
 
-    def to_dict(self) -> dict[str, str]:
-        return {"operation_id": self.operation_id, "operation_location": self.operation_location}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> AnalysisOperation:
-        return cls(operation_id=str(data["operation_id"]), operation_location=str(data["operation_location"]))
-
 
 @dataclass(frozen=True)
 class AnalysisStatus:
@@ -40,27 +33,20 @@ class AnalysisStatus:
     error_code: str | None = None
     error_message: str | None = None
     retry_after: float | None = None
+    error_target: str | None = None
+    error_inner_code: str | None = None
 
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "body": self.body,
-            "error_code": self.error_code,
-            "error_message": self.error_message,
-            "retry_after": self.retry_after,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> AnalysisStatus:
-        retry_after = data.get("retry_after")
-        return cls(
-            status=str(data["status"]),
-            body=data.get("body"),
-            error_code=data.get("error_code"),
-            error_message=data.get("error_message"),
-            retry_after=float(retry_after) if retry_after is not None else None,
-        )
+    def error_detail(self) -> dict | None:
+        """The service's error as plain data (code, message, target, innererror code), None without one."""
+        if not (self.error_code or self.error_message):
+            return None
+        detail = {"code": self.error_code or "AnalysisFailed", "message": self.error_message or ""}
+        if self.error_target:
+            detail["target"] = self.error_target
+        if self.error_inner_code:
+            detail["innerCode"] = self.error_inner_code
+        return detail

@@ -1,10 +1,14 @@
-"""What an analysis ended as, and the small progress record shown while it runs.
+"""What an operation ended as, and the small progress record shown while it runs.
 
-The orchestrator builds its output and custom status only through these functions, so the results
-endpoint and the orchestrator agree on one shape.
+An operation analyses each input file separately (GA analyzes one input per request). These functions
+decide the operation's outcome from its files, and build its output and custom status, so the results
+endpoint and the orchestrator agree on one shape. The service's status and our outcome are kept apart:
+`serviceStatus` is what Content Understanding said, `outcome` is how the operation ended.
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 SUCCEEDED = "succeeded"
 FAILED = "failed"
@@ -12,6 +16,7 @@ CANCELED = "canceled"
 TIMEOUT = "timeout"
 
 _OUTCOME_BY_SERVICE_STATUS = {"succeeded": SUCCEEDED, "failed": FAILED, "canceled": CANCELED}
+_SERVICE_STATUS_ORDER = ("NotStarted", "Running", "Succeeded")
 
 
 def outcome_for_service_status(service_status: str | None) -> str | None:
@@ -19,26 +24,82 @@ def outcome_for_service_status(service_status: str | None) -> str | None:
     return _OUTCOME_BY_SERVICE_STATUS.get((service_status or "").lower())
 
 
+def new_file_states(count: int) -> list[dict]:
+    """One record per input file, in input order."""
+    return [
+        {"serviceOperationId": None, "operationLocation": None, "serviceStatus": None, "error": None}
+        for _ in range(count)
+    ]
+
+
+def operation_outcome(files: list[dict]) -> tuple[str | None, int | None]:
+    """(outcome, index of the file that decided it): failed or canceled as soon as one file is; succeeded
+    when all are; (None, None) while any is still going."""
+    for index, file in enumerate(files):
+        outcome = outcome_for_service_status(file.get("serviceStatus"))
+        if outcome in (FAILED, CANCELED):
+            return outcome, index
+    if files and all(outcome_for_service_status(f.get("serviceStatus")) == SUCCEEDED for f in files):
+        return SUCCEEDED, None
+    return None, None
+
+
+def operation_service_status(files: list[dict]) -> str | None:
+    """One service status for the whole operation: the least advanced of its files."""
+    statuses = [f.get("serviceStatus") for f in files if f.get("serviceStatus")]
+    if not statuses:
+        return None
+    for status in statuses:
+        if status not in _SERVICE_STATUS_ORDER:
+            return status  # Failed / Canceled / something new: show it
+    return min(statuses, key=_SERVICE_STATUS_ORDER.index)
+
+
+def describe_input(item: dict) -> str:
+    """How an input is named in messages and logs: the file id, or the URL without its query (SAS lives there)."""
+    if "fileId" in item:
+        return str(item["fileId"])
+    try:
+        parts = urlsplit(str(item.get("url", "")))
+        return f"{parts.scheme}://{parts.hostname or ''}{parts.path}"
+    except ValueError:
+        return "<url>"
+
+
+def file_error(index: int, item: dict, error: dict | None, default_code: str = "AnalysisFailed") -> dict:
+    """The operation's error when one file decided it: names the file and keeps the service's code."""
+    error = dict(error or {})
+    code = str(error.get("code") or default_code)
+    detail = str(error.get("message") or "The analysis failed.")
+    inner = error.get("innerCode")
+    reason = f"{code}/{inner}" if inner else code
+    message = f"inputFiles[{index}] ({describe_input(item)}) failed: {detail} [{reason}]"
+    result = {"code": code, "message": message, "file": index}
+    for key in ("target", "innerCode"):
+        if error.get(key):
+            result[key] = error[key]
+    return result
+
+
 def analysis_output(
     outcome: str,
     *,
     analyzer_id: str,
-    azure_operation_id: str | None,
-    attempts: int,
+    files: list[dict],
+    checks: int,
     elapsed_seconds: float,
     completed_at: str,
-    result: dict | None = None,
     error: dict | None = None,
 ) -> dict:
-    """The orchestration's output: the service body when it succeeded, a code and message when not."""
+    """The orchestration's output. It never holds the analysis result: that is read from the service on
+    GET (results can be megabytes; the history should not carry them)."""
     return {
         "outcome": outcome,
         "analyzerId": analyzer_id,
-        "azureOperationId": azure_operation_id,
-        "attempts": attempts,
+        "files": [{k: f.get(k) for k in ("serviceOperationId", "operationLocation", "serviceStatus")} for f in files],
+        "checks": checks,
         "elapsedSeconds": round(elapsed_seconds, 3),
         "completedAt": completed_at,
-        "result": result if outcome == SUCCEEDED else None,
         "error": None if outcome == SUCCEEDED else (error or default_error(outcome)),
     }
 
@@ -56,19 +117,23 @@ def default_error(outcome: str) -> dict:
 def progress_status(
     phase: str,
     *,
-    azure_status: str | None,
-    attempts: int,
+    files: list[dict],
+    checks: int,
     last_checked_at: str | None,
     elapsed_seconds: float,
+    outcome: str | None = None,
     last_error: dict | None = None,
 ) -> dict:
     """The orchestration's custom status: a few fields, never the result (custom status is capped at 16 KB)."""
     status = {
         "phase": phase,
-        "azureStatus": azure_status,
-        "attempts": attempts,
+        "serviceStatus": operation_service_status(files),
+        "outcome": outcome,
+        "checks": checks,
         "lastCheckedAt": last_checked_at,
         "elapsedSeconds": round(elapsed_seconds, 3),
+        "filesTotal": len(files),
+        "filesDone": sum(1 for f in files if outcome_for_service_status(f.get("serviceStatus")) is not None),
     }
     if last_error:
         status["lastError"] = {

@@ -6,6 +6,7 @@ on; nothing here does I/O, so the whole contract is covered by plain tests.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from dataclasses import dataclass
@@ -13,13 +14,33 @@ from urllib.parse import urlsplit
 
 # Content Understanding's analyzer id rule: letters, digits, '.', '_', '-', up to 64 characters.
 ANALYZER_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-GROUP_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
 PAGES_PATTERN = re.compile(r"^\s*\d+(\s*-\s*\d+)?(\s*,\s*\d+(\s*-\s*\d+)?)*\s*$")
-LOCALE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 MAX_URL_LENGTH = 8192
 MAX_FILE_ID_LENGTH = 1024
+MAX_INTEGER_DIGITS = 30
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# Cloud metadata endpoints by name (addresses are refused as link-local or by the list below).
+METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata", "metadata.azure.com", "instance-data"})
+METADATA_ADDRESSES = frozenset({ipaddress.ip_address("100.100.100.200"), ipaddress.ip_address("fd00:ec2::254")})
+
+
+@dataclass(frozen=True)
+class UrlPolicy:
+    """Which input URLs Content Understanding may be sent to fetch."""
+
+    allowed_hosts: tuple[str, ...] = ()  # exact hosts or wildcards such as *.blob.core.windows.net
+    allow_http: bool = False  # plain http: Development only
+
+    def allows_host(self, host: str) -> bool:
+        host = host.lower().rstrip(".")
+        for pattern in self.allowed_hosts:
+            pattern = pattern.lower().strip()
+            if pattern.startswith("*.") and host.endswith(pattern[1:]) and len(host) > len(pattern) - 1:
+                return True
+            if host == pattern:
+                return True
+        return False
 
 
 class ValidationError(ValueError):
@@ -38,7 +59,6 @@ class AnalyzeRequest:
     analyzer_id: str
     inputs: tuple[dict, ...]  # each {"url": ...} (used as given) or {"fileId": ...} (a blob name)
     pages: str | None = None
-    locale: str | None = None
     case_id: str | None = None
 
     @property
@@ -52,22 +72,25 @@ class AnalyzeRequest:
                 "analyzerId": self.analyzer_id,
                 "inputs": list(self.inputs),
                 "pages": self.pages,
-                "locale": self.locale,
             },
             sort_keys=True,
             separators=(",", ":"),
         )
 
 
-def parse_analyze_request(path_analyzer_id: str, body: bytes, *, max_inputs: int, max_bytes: int) -> AnalyzeRequest:
+def parse_analyze_request(
+    path_analyzer_id: str,
+    body: bytes,
+    *,
+    max_inputs: int,
+    max_bytes: int,
+    url_policy: UrlPolicy | None = None,
+) -> AnalyzeRequest:
     """Turn the raw request body into an AnalyzeRequest or raise ValidationError."""
     check_analyzer_id(path_analyzer_id)
     if len(body) > max_bytes:
         raise ValidationError("RequestTooLarge", f"The request body exceeds {max_bytes} bytes.")
-    try:
-        payload = json.loads(body.decode("utf-8")) if body else None
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ValidationError("InvalidJson", "The request body is not valid JSON.") from None
+    payload = _parse_json(body)
     if not isinstance(payload, dict):
         raise ValidationError("InvalidRequest", "The request body must be a JSON object.")
 
@@ -94,7 +117,7 @@ def parse_analyze_request(path_analyzer_id: str, body: bytes, *, max_inputs: int
             raise ValidationError("InvalidInputFiles", f"inputFiles[{index}] must be a non-empty string.")
         entry = entry.strip()
         if _looks_like_url(entry):
-            check_input_url(entry, index)
+            check_input_url(entry, index, url_policy or UrlPolicy())
             inputs.append({"url": entry})
         else:
             check_file_id(entry, index)
@@ -102,11 +125,42 @@ def parse_analyze_request(path_analyzer_id: str, body: bytes, *, max_inputs: int
 
     return AnalyzeRequest(
         analyzer_id=path_analyzer_id,
-        pages=_optional_matching(payload, "pages", PAGES_PATTERN, "a page range such as '1-3,5'"),
-        locale=_optional_matching(payload, "locale", LOCALE_PATTERN, "a language tag such as 'en-US'"),
+        pages=_pages(payload),
         case_id=_optional_text(payload, "case_id", 200),
         inputs=tuple(inputs),
     )
+
+
+def _parse_json(body: bytes) -> object:
+    """json.loads with the hostile cases turned into 400s: deep nesting, huge integers, NaN, bad UTF-8."""
+    try:
+        return json.loads(body.decode("utf-8"), parse_int=_bounded_int, parse_constant=_no_constant) if body else None
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ValidationError(
+            "InvalidJson", "The request body is not valid JSON (or nests or counts too deep)."
+        ) from None
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise ValueError("integer too long")
+    return int(text)
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _pages(payload: dict) -> str | None:
+    """A page range such as '1-3,5'; every range ascending."""
+    pages = _optional_matching(payload, "pages", PAGES_PATTERN, "a page range such as '1-3,5'")
+    if pages is None:
+        return None
+    for part in pages.split(","):
+        bounds = [int(n) for n in part.split("-")]
+        if bounds[0] < 1 or bounds != sorted(bounds):
+            raise ValidationError("InvalidRequest", f"pages must list ascending ranges from page 1, got {part!r}.")
+    return pages
 
 
 def check_analyzer_id(analyzer_id: str) -> None:
@@ -117,11 +171,6 @@ def check_analyzer_id(analyzer_id: str) -> None:
         )
 
 
-def check_group_id(group_id: str) -> None:
-    if not GROUP_ID_PATTERN.fullmatch(group_id):
-        raise ValidationError("InvalidGroupId", "X-Group-ID must be 1-128 characters of letters, digits, '_' or '-'.")
-
-
 def check_idempotency_key(key: str) -> None:
     if not IDEMPOTENCY_KEY_PATTERN.fullmatch(key):
         raise ValidationError(
@@ -130,11 +179,13 @@ def check_idempotency_key(key: str) -> None:
         )
 
 
-def check_input_url(url: str, index: int) -> None:
-    """https only (plain http for loopback, for local development); no embedded credentials."""
+def check_input_url(url: str, index: int, policy: UrlPolicy) -> None:
+    """An https URL on an allowed host: no credentials, no control characters, never link-local or metadata."""
     where = f"inputFiles[{index}]"
     if len(url) > MAX_URL_LENGTH:
         raise ValidationError("InvalidInputUrl", f"{where} is longer than {MAX_URL_LENGTH} characters.")
+    if _has_control_characters(url) or " " in url:
+        raise ValidationError("InvalidInputUrl", f"{where} contains spaces or control characters.")
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -143,13 +194,32 @@ def check_input_url(url: str, index: int) -> None:
         raise ValidationError("InvalidInputUrl", f"{where} is not a valid URL.") from None
     if not host:
         raise ValidationError("InvalidInputUrl", f"{where} has no host.")
-    if parts.username is not None or parts.password is not None:
+    if "@" in parts.netloc:
         raise ValidationError("InvalidInputUrl", f"{where} must not carry credentials (user:password@).")
-    if parts.scheme == "https":
-        return
-    if parts.scheme == "http" and host in LOOPBACK_HOSTS:
-        return
-    raise ValidationError("InvalidInputUrl", f"{where} must be an https URL (plain http only for loopback hosts).")
+    if parts.scheme != "https" and not (parts.scheme == "http" and policy.allow_http):
+        raise ValidationError("InvalidInputUrl", f"{where} must be an https URL.")
+    if _is_internal_address(host):
+        raise ValidationError("InvalidInputUrl", f"{where} points at a link-local or cloud metadata address.")
+    if not policy.allows_host(host):
+        raise ValidationError(
+            "InputHostNotAllowed",
+            f"{where} is on a host this service does not fetch from ({host}); see ALLOWED_INPUT_HOSTS.",
+        )
+
+
+def _is_internal_address(host: str) -> bool:
+    if host.lower().rstrip(".") in METADATA_HOSTS:
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return address.is_link_local or address in METADATA_ADDRESSES or address.is_unspecified
+
+
+def _has_control_characters(text: str) -> bool:
+    """C0 and C1 controls, DEL, and lone surrogates (which cannot even be encoded to send on)."""
+    return any(ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F or 0xD800 <= ord(ch) <= 0xDFFF for ch in text)
 
 
 def check_file_id(file_id: str, index: int) -> None:
@@ -157,7 +227,7 @@ def check_file_id(file_id: str, index: int) -> None:
     where = f"inputFiles[{index}]"
     if len(file_id) > MAX_FILE_ID_LENGTH:
         raise ValidationError("InvalidFileId", f"{where} is longer than {MAX_FILE_ID_LENGTH} characters.")
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in file_id) or "\\" in file_id:
+    if _has_control_characters(file_id) or "\\" in file_id:
         raise ValidationError("InvalidFileId", f"{where} contains control characters or backslashes.")
     if file_id.startswith("/") or "?" in file_id or "#" in file_id or "%" in file_id:
         raise ValidationError(

@@ -69,8 +69,14 @@ SUBMIT_FIRST_RETRY_SECONDS = 2.0
 SUBMIT_MAX_RETRY_SECONDS = 30.0
 
 
-def submit_retry_delay(failed_attempts: int) -> float | None:
-    """Seconds before the next submit attempt after N transient failures, None when it is time to give up."""
+def submit_retry_delay(
+    failed_attempts: int, elapsed_seconds: float = 0.0, timeout_seconds: float = float("inf")
+) -> float | None:
+    """Seconds before the next submit attempt after N transient failures; None when it is time to give up:
+    after the last attempt, or when the next one would start at or past the analysis deadline."""
     if failed_attempts >= SUBMIT_MAX_ATTEMPTS:
         return None
-    return min(SUBMIT_FIRST_RETRY_SECONDS * GROWTH_FACTOR ** (failed_attempts - 1), SUBMIT_MAX_RETRY_SECONDS)
+    delay = min(SUBMIT_FIRST_RETRY_SECONDS * GROWTH_FACTOR ** (failed_attempts - 1), SUBMIT_MAX_RETRY_SECONDS)
+    if elapsed_seconds + delay >= timeout_seconds:
+        return None
+    return delay

@@ -23,6 +23,15 @@ class HttpAnswer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ResultsToRead:
+    """The operation succeeded: the 200 body is read from Content Understanding at these polling URLs, in
+    input order (the orchestration history never carries results, which can be megabytes)."""
+
+    operation_id: str
+    locations: tuple[str, ...]
+
+
 def results_path(analyzer_id: str, operation_id: str) -> str:
     return f"/pro-mode/content-analyzers/{analyzer_id}/results/{operation_id}"
 
@@ -98,9 +107,12 @@ def processing_answer(
         "operationId": operation_id,
         "analyzerId": analyzer_id,
         "progress": {
-            "azureStatus": progress.get("azureStatus"),
-            "attempts": progress.get("attempts", 0),
+            "phase": progress.get("phase") or "submitting",
+            "azureStatus": progress.get("serviceStatus"),
+            "attempts": progress.get("checks", 0),
             "lastCheckedAt": progress.get("lastCheckedAt"),
+            "filesTotal": progress.get("filesTotal"),
+            "filesDone": progress.get("filesDone", 0),
         },
     }
     headers = {"Retry-After": str(retry_after_seconds), "Location": results_path(analyzer_id, operation_id)}
@@ -130,16 +142,19 @@ def answer_for_orchestration(
     analyzer_id: str,
     elapsed_seconds: float,
     retry_after_seconds: int,
-) -> HttpAnswer:
+) -> HttpAnswer | ResultsToRead:
     """Map a durable instance (runtime status + output) to the frontend's contract."""
     if runtime_status in RUNNING_RUNTIME_STATUSES:
         progress = custom_status if isinstance(custom_status, dict) else None
         return processing_answer(operation_id, analyzer_id, elapsed_seconds, progress, retry_after_seconds)
     if runtime_status == "Completed" and isinstance(output, dict):
         elapsed = float(output.get("elapsedSeconds") or elapsed_seconds)
-        if output.get("outcome") == SUCCEEDED and isinstance(output.get("result"), dict):
-            return HttpAnswer(200, output["result"])
-        return ended_answer(str(output.get("outcome")), output.get("error"), operation_id, elapsed)
+        files = output.get("files") if isinstance(output.get("files"), list) else []
+        locations = tuple(str(f.get("operationLocation") or "") for f in files if isinstance(f, dict))
+        if output.get("outcome") == SUCCEEDED and locations and all(locations):
+            return ResultsToRead(operation_id, locations)
+        if output.get("outcome") != SUCCEEDED:
+            return ended_answer(str(output.get("outcome")), output.get("error"), operation_id, elapsed)
     if runtime_status in ("Terminated", "Canceled"):
         reason = output if isinstance(output, str) and output else "The analysis was canceled."
         return ended_answer(CANCELED, {"code": "Canceled", "message": reason}, operation_id, elapsed_seconds)
@@ -173,3 +188,36 @@ def answer_for_service_status(
         return HttpAnswer(200, body)
     error = {"code": error_code, "message": error_message} if error_code or error_message else None
     return ended_answer(outcome, error, operation_id, 0.0)
+
+
+def merged_result(operation_id: str, bodies: list[dict]) -> dict:
+    """The 200 body: one file's service body unchanged; several files' bodies merged into the service's shape
+    (top-level id = our operation id, status, result.contents[] in input order, usage summed)."""
+    if len(bodies) == 1:
+        return bodies[0]
+    results = [b.get("result") if isinstance(b.get("result"), dict) else {} for b in bodies]
+    first = results[0] if results else {}
+    merged = {key: first[key] for key in ("analyzerId", "apiVersion", "createdAt") if key in first}
+    merged["warnings"] = [w for r in results for w in (r.get("warnings") or [])]
+    merged["contents"] = [c for r in results for c in (r.get("contents") or [])]
+    usage: dict = {}
+    for body in bodies:
+        _add_usage(usage, body.get("usage") if isinstance(body.get("usage"), dict) else {})
+    return {"id": operation_id, "status": "Succeeded", "result": merged, "usage": usage}
+
+
+def _add_usage(total: dict, usage: dict) -> None:
+    for key, value in usage.items():
+        if isinstance(value, dict):
+            _add_usage(total.setdefault(key, {}), value)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            total[key] = total.get(key, 0) + value
+
+
+def result_unavailable_answer(operation_id: str, elapsed_seconds: float) -> HttpAnswer:
+    """The service no longer holds a result we saw succeed (it keeps results 24 hours)."""
+    error = {
+        "code": "ResultUnavailable",
+        "message": "The analysis succeeded, but Content Understanding no longer holds its result; run it again.",
+    }
+    return ended_answer(FAILED, error, operation_id, elapsed_seconds)

@@ -1,44 +1,58 @@
 """GET and DELETE /pro-mode/content-analyzers/{analyzerId}/results/{operationId}.
 
 GET wraps the durable status in the frontend's 202/200/500 contract; DELETE cancels. An operation is
-only visible under the analyzer and X-Group-ID it was submitted with; anything else is a 404, so ids
-cannot be probed. Durable management URLs (which carry the system key in Azure) are never returned.
+visible only to the scope that submitted it and under its analyzer id; anything else answers exactly as an
+unknown id, so ids cannot be probed. Durable management URLs (which carry the system key in Azure) are
+never returned. A succeeded operation's result is read from Content Understanding here, not from history.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import time
 from datetime import datetime, timezone
 
 import azure.durable_functions as df
 import azure.functions as func
 
 from config.service_clients import content_understanding_client
+from config.settings import get_settings
 from content_understanding import PermanentServiceError, TransientServiceError
-from domain.operation_ids import is_well_formed_operation_id, may_be_service_operation_id
+from domain.analyze_request import ValidationError, check_analyzer_id
+from domain.caller_scope import same_scope
+from domain.operation_ids import client_request_id, is_well_formed_operation_id, may_be_service_operation_id
+from domain.rate_limit import SlidingWindowLimit
 from domain.results_contract import (
     RUNNING_RUNTIME_STATUSES,
+    HttpAnswer,
+    ResultsToRead,
     answer_for_orchestration,
     answer_for_service_status,
     canceling_answer,
     error_answer,
+    merged_result,
+    processing_answer,
+    result_unavailable_answer,
 )
-from http_api.responses import decode_json_field, to_http_response, unless_backend_down
+from http_api.caller import caller_and_scope
+from http_api.responses import decode_json_field, guarded, to_http_response
 
 RESULTS_ROUTE = "pro-mode/content-analyzers/{analyzerId}/results/{operationId}"
 POLL_RETRY_AFTER_SECONDS = 5
 
 bp = df.Blueprint()
 log = logging.getLogger("analysis.http")
+_legacy_limit: SlidingWindowLimit | None = None
 
 
-def _not_found() -> func.HttpResponse:
-    return to_http_response(error_answer(404, "OperationNotFound", "No such analysis operation."))
+def _not_found() -> HttpAnswer:
+    return error_answer(404, "OperationNotFound", "No such analysis operation.")
 
 
-async def _lookup(req: func.HttpRequest, client: df.DurableOrchestrationClient):
-    """(status, visible): the durable status (None when unknown) and whether this caller may see it."""
+async def _visible_status(req: func.HttpRequest, client: df.DurableOrchestrationClient, scope: dict):
+    """The durable status when this caller may see it under this analyzer; None when unknown or not theirs."""
     status = await client.get_status(req.route_params.get("operationId", ""), show_input=True)
     if not status:
         return None, False
@@ -46,7 +60,7 @@ async def _lookup(req: func.HttpRequest, client: df.DurableOrchestrationClient):
     visible = (
         isinstance(job, dict)
         and job.get("analyzerId") == req.route_params.get("analyzerId", "")
-        and (job.get("groupId") or None) == (req.headers.get("X-Group-ID") or None)
+        and same_scope(job.get("scope"), scope)
     )
     return status, visible
 
@@ -59,23 +73,38 @@ def _seconds_since(moment: datetime | None) -> float:
     return (datetime.now(timezone.utc) - moment).total_seconds()
 
 
+async def _identified(req: func.HttpRequest):
+    """(caller, scope, analyzer id, operation id) or the answer that stops the request here."""
+    analyzer_id = req.route_params.get("analyzerId", "")
+    operation_id = req.route_params.get("operationId", "")
+    try:
+        check_analyzer_id(analyzer_id)
+    except ValidationError as exc:
+        return error_answer(400, exc.code, exc.message)
+    identity = await caller_and_scope(req)
+    if isinstance(identity, HttpAnswer):
+        return identity
+    if not is_well_formed_operation_id(operation_id):
+        return _not_found()
+    return (*identity, analyzer_id, operation_id)
+
+
 @bp.route(route=RESULTS_ROUTE, methods=["GET"])
 @bp.durable_client_input(client_name="client")
 async def get_analysis_results(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
-    return await unless_backend_down(_results(req, client), "[AnalysisResults] Reading an operation")
+    return await guarded(_results(req, client), "[AnalysisResults] Reading an operation")
 
 
 async def _results(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
-    analyzer_id = req.route_params.get("analyzerId", "")
-    operation_id = req.route_params.get("operationId", "")
-    if not is_well_formed_operation_id(operation_id):
-        return _not_found()
-    status, visible = await _lookup(req, client)
+    identified = await _identified(req)
+    if isinstance(identified, HttpAnswer):
+        return to_http_response(identified)
+    caller, scope, analyzer_id, operation_id = identified
+    status, visible = await _visible_status(req, client, scope)
     if status is None:
-        return await _service_fallback(analyzer_id, operation_id)
+        return await _legacy_lookup(caller, analyzer_id, operation_id)
     if not visible:
-        return _not_found()  # it exists, but not under this analyzer or group: answer as if it did not
-
+        return to_http_response(_not_found())  # it exists, but not for this caller: answer as if it did not
     runtime_status = status.runtime_status.value if status.runtime_status else "Pending"
     answer = answer_for_orchestration(
         runtime_status,
@@ -86,41 +115,74 @@ async def _results(req: func.HttpRequest, client: df.DurableOrchestrationClient)
         _seconds_since(status.created_time),
         POLL_RETRY_AFTER_SECONDS,
     )
-    if answer.status == 200:
-        log.info(
-            "[AnalysisResults] Analysis completed - returning results for %s (age %.1fs)",
-            operation_id,
-            _seconds_since(status.last_updated_time),
-        )
-    elif answer.status == 500:
-        log.info(
-            "[AnalysisResults] Analysis ended without a result for %s: %s",
-            operation_id,
-            answer.body["status"],
-        )
+    if isinstance(answer, ResultsToRead):
+        return await _read_results(answer, analyzer_id, _seconds_since(status.created_time))
+    if answer.status == 500:
+        log.info("[AnalysisResults] Analysis ended without a result for %s: %s", operation_id, answer.body["status"])
     return to_http_response(answer)
 
 
-async def _service_fallback(analyzer_id: str, operation_id: str) -> func.HttpResponse:
-    """One direct status check for operations submitted before this app (e.g. by the old backend)."""
-    if not may_be_service_operation_id(operation_id):
-        return _not_found()
+async def _read_results(results: ResultsToRead, analyzer_id: str, elapsed: float) -> func.HttpResponse:
+    """Read each file's result from the service; a passing failure keeps the caller polling (202)."""
+    client = content_understanding_client()
+    request_id = client_request_id(results.operation_id)
+    try:
+        bodies = await asyncio.gather(
+            *(asyncio.to_thread(client.fetch_result, loc, request_id=request_id) for loc in results.locations)
+        )
+    except TransientServiceError as exc:
+        log.warning("[AnalysisResults] Reading the result of %s failed for now (%s)", results.operation_id, exc.code)
+        progress = {"phase": "reading-result", "serviceStatus": "Succeeded"}
+        return to_http_response(
+            processing_answer(results.operation_id, analyzer_id, elapsed, progress, POLL_RETRY_AFTER_SECONDS)
+        )
+    except PermanentServiceError as exc:
+        log.warning("[AnalysisResults] The result of %s is gone (%s)", results.operation_id, exc.code)
+        return to_http_response(result_unavailable_answer(results.operation_id, elapsed))
+    log.info("[AnalysisResults] Analysis completed - returning results for %s", results.operation_id)
+    if len(bodies) == 1:  # the service's body, byte for byte
+        return func.HttpResponse(
+            body=bodies[0],
+            status_code=200,
+            headers={"Cache-Control": "no-store"},
+            mimetype="application/json",
+            charset="utf-8",
+        )
+    merged = merged_result(results.operation_id, [json.loads(body) for body in bodies])
+    return to_http_response(HttpAnswer(200, merged))
+
+
+async def _legacy_lookup(caller, analyzer_id: str, operation_id: str) -> func.HttpResponse:
+    """The migration aid: one direct status check for an operation the old backend submitted.
+
+    Off unless LEGACY_RESULTS_LOOKUP=true; then only for authenticated callers, rate-limited per caller, and
+    only for operations the service says were created before LEGACY_RESULTS_CUTOVER, so an operation this app
+    submitted is never readable here (only through its own operation id).
+    """
+    settings = get_settings()
+    if not settings.legacy_results_lookup or caller.anonymous or not may_be_service_operation_id(operation_id):
+        return to_http_response(_not_found())
+    wait = _legacy_limiter(settings.legacy_lookup_per_minute).try_acquire(caller.key, time.monotonic())
+    if wait is not None:
+        message = "Too many lookups of unknown operations; try again later."
+        headers = {"Retry-After": str(max(int(wait + 0.999), 1))}
+        return to_http_response(error_answer(429, "TooManyRequests", message, headers))
     client = content_understanding_client()
     try:
         status = await asyncio.to_thread(client.get_status, client.operation_for_id(operation_id))
     except PermanentServiceError as exc:
         if exc.http_status == 404:
-            return _not_found()
+            return to_http_response(_not_found())
         log.warning("[AnalysisResults] Direct status check refused for %s: %s", operation_id, exc.code)
-        return to_http_response(
-            error_answer(502, exc.code or "UpstreamError", "Content Understanding refused the status check.")
-        )
+        message = "Content Understanding refused the status check."
+        return to_http_response(error_answer(502, exc.code or "UpstreamError", message))
     except TransientServiceError:
         log.warning("[AnalysisResults] Direct status check unavailable for %s", operation_id)
         headers = {"Retry-After": str(POLL_RETRY_AFTER_SECONDS)}
-        return to_http_response(
-            error_answer(503, "UpstreamUnavailable", "Content Understanding is unavailable; try again.", headers)
-        )
+        message = "Content Understanding is unavailable; try again."
+        return to_http_response(error_answer(503, "UpstreamUnavailable", message, headers))
+    if not _created_before(status.body, settings.legacy_results_cutover):
+        return to_http_response(_not_found())
     log.info("[AnalysisResults] Direct status check for %s: %s", operation_id, status.status)
     answer = answer_for_service_status(
         status.status,
@@ -134,20 +196,40 @@ async def _service_fallback(analyzer_id: str, operation_id: str) -> func.HttpRes
     return to_http_response(answer)
 
 
+def _created_before(body: dict | None, cutover: datetime | None) -> bool:
+    """Only a result whose createdAt proves it predates the cutover is a legacy operation."""
+    result = body.get("result") if isinstance(body, dict) else None
+    created = result.get("createdAt") if isinstance(result, dict) else None
+    if cutover is None or not isinstance(created, str):
+        return False
+    try:
+        moment = datetime.fromisoformat(created.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)) < cutover
+
+
+def _legacy_limiter(per_minute: int) -> SlidingWindowLimit:
+    global _legacy_limit
+    if _legacy_limit is None or _legacy_limit.limit != per_minute:
+        _legacy_limit = SlidingWindowLimit(per_minute)
+    return _legacy_limit
+
+
 @bp.route(route=RESULTS_ROUTE, methods=["DELETE"])
 @bp.durable_client_input(client_name="client")
 async def cancel_analysis(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
-    return await unless_backend_down(_cancel(req, client), "[AnalysisResults] Canceling an operation")
+    return await guarded(_cancel(req, client), "[AnalysisResults] Canceling an operation")
 
 
 async def _cancel(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
-    analyzer_id = req.route_params.get("analyzerId", "")
-    operation_id = req.route_params.get("operationId", "")
-    if not is_well_formed_operation_id(operation_id):
-        return _not_found()
-    status, visible = await _lookup(req, client)
+    identified = await _identified(req)
+    if isinstance(identified, HttpAnswer):
+        return to_http_response(identified)
+    _caller, scope, analyzer_id, operation_id = identified
+    status, visible = await _visible_status(req, client, scope)
     if status is None or not visible:
-        return _not_found()
+        return to_http_response(_not_found())
     if status.runtime_status is None or status.runtime_status.value not in RUNNING_RUNTIME_STATUSES:
         return to_http_response(error_answer(409, "AlreadyFinished", "The analysis has already ended."))
     await client.terminate(operation_id, "Canceled by the caller.")

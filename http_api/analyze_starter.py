@@ -1,4 +1,4 @@
-"""POST /pro-mode/content-analyzers/{analyzerId}:analyze - validate, start the orchestration, answer at once."""
+"""POST /pro-mode/content-analyzers/{analyzerId}:analyze: who asks, validate, start the orchestration, answer."""
 
 from __future__ import annotations
 
@@ -11,14 +11,16 @@ import azure.functions as func
 from config.settings import Settings, get_settings
 from domain.analyze_request import (
     AnalyzeRequest,
+    UrlPolicy,
     ValidationError,
-    check_group_id,
     check_idempotency_key,
     parse_analyze_request,
 )
-from domain.operation_ids import idempotent_operation_id, request_fingerprint
-from domain.results_contract import error_answer, submitted_answer
-from http_api.responses import decode_json_field, to_http_response, unless_backend_down
+from domain.caller_scope import same_scope, scope_key
+from domain.operation_ids import idempotent_operation_id, new_operation_id, request_fingerprint
+from domain.results_contract import HttpAnswer, error_answer, submitted_answer
+from http_api.caller import caller_and_scope
+from http_api.responses import decode_json_field, guarded, to_http_response
 from orchestrators.analysis_orchestrator import ORCHESTRATOR_NAME
 
 SUBMITTED_RETRY_AFTER_SECONDS = 5
@@ -30,47 +32,69 @@ log = logging.getLogger("analysis.http")
 @bp.route(route="pro-mode/content-analyzers/{analyzerId}:analyze", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 async def start_analysis(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    return await guarded(_start_analysis(req, client), "[AnalyzeContent] Starting an analysis")
+
+
+async def _start_analysis(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     settings = get_settings()
     analyzer_id = req.route_params.get("analyzerId", "")
+    too_large = _declared_too_large(req, settings.max_request_bytes)
+    if too_large is not None:
+        return to_http_response(too_large)
+    identity = await caller_and_scope(req)
+    if isinstance(identity, HttpAnswer):
+        return to_http_response(identity)
+    _caller, scope = identity
     try:
-        request = parse_analyze_request(
-            analyzer_id,
-            req.get_body() or b"",
-            max_inputs=settings.max_input_files,
-            max_bytes=settings.max_request_bytes,
-        )
-        group_id = req.headers.get("X-Group-ID") or None
-        if group_id is not None:
-            check_group_id(group_id)
-        idempotency_key = req.headers.get("Idempotency-Key")
-        if idempotency_key is not None:
-            check_idempotency_key(idempotency_key)
-        if request.file_ids and settings.input_container_url is None:
-            raise ValidationError(
-                "FileIdsNotSupported",
-                "inputFiles has file ids, but this deployment has no INPUT_CONTAINER_URL; send https URLs.",
-            )
+        request = _validated(req, analyzer_id, settings)
     except ValidationError as exc:
         log.info("[AnalyzeContent] Rejected analyze request for analyzer %r: %s", analyzer_id[:64], exc.code)
-        return to_http_response(error_answer(400, exc.code, exc.message))
+        status = 413 if exc.code == "RequestTooLarge" else 400
+        return to_http_response(error_answer(status, exc.code, exc.message))
+    job = _job_for(request, scope, settings)
+    return await _start(client, job, analyzer_id, scope, req.headers.get("Idempotency-Key"))
 
-    job = _job_for(request, group_id, settings)
-    work = _start(client, job, analyzer_id, group_id, idempotency_key)
-    return await unless_backend_down(work, "[AnalyzeContent] Starting an analysis")
+
+def _declared_too_large(req: func.HttpRequest, max_bytes: int) -> HttpAnswer | None:
+    """Refuse on the declared Content-Length before the body is looked at."""
+    declared = req.headers.get("Content-Length") or ""
+    if declared.isdigit() and int(declared) > max_bytes:
+        return error_answer(413, "RequestTooLarge", f"The request body exceeds {max_bytes} bytes.")
+    return None
+
+
+def _validated(req: func.HttpRequest, analyzer_id: str, settings: Settings) -> AnalyzeRequest:
+    idempotency_key = req.headers.get("Idempotency-Key")
+    if idempotency_key is not None:
+        check_idempotency_key(idempotency_key)
+    request = parse_analyze_request(
+        analyzer_id,
+        req.get_body() or b"",
+        max_inputs=settings.max_input_files,
+        max_bytes=settings.max_request_bytes,
+        url_policy=UrlPolicy(settings.allowed_input_hosts, allow_http=settings.is_development),
+    )
+    if request.file_ids and settings.input_container_url is None:
+        raise ValidationError(
+            "FileIdsNotSupported",
+            "inputFiles has file ids, but this deployment has no INPUT_CONTAINER_URL; send https URLs.",
+        )
+    return request
 
 
 async def _start(
     client: df.DurableOrchestrationClient,
     job: dict,
     analyzer_id: str,
-    group_id: str | None,
+    scope: dict,
     idempotency_key: str | None,
 ) -> func.HttpResponse:
-    """Start the orchestration, or find the one an Idempotency-Key already started."""
+    """Start the orchestration, or find the one an Idempotency-Key already started in this scope."""
     if idempotency_key is None:
-        operation_id = await client.start_new(ORCHESTRATOR_NAME, None, job)
+        operation_id = new_operation_id()
+        await client.start_new(ORCHESTRATOR_NAME, operation_id, job)
     else:
-        operation_id = idempotent_operation_id(idempotency_key, group_id)
+        operation_id = idempotent_operation_id(idempotency_key, scope_key(scope))
         existing = await client.get_status(operation_id, show_input=True)
         if not existing:
             try:
@@ -89,7 +113,11 @@ async def _start(
 def _answer_for_existing(existing, job: dict, operation_id: str, analyzer_id: str) -> func.HttpResponse:
     """The same request again gets the same operation; a different request with the same key is refused."""
     previous = decode_json_field(existing.input_) or {}
-    if not isinstance(previous, dict) or previous.get("fingerprint") != job["fingerprint"]:
+    if (
+        not isinstance(previous, dict)
+        or not same_scope(previous.get("scope"), job["scope"])
+        or previous.get("fingerprint") != job["fingerprint"]
+    ):
         message = "This Idempotency-Key was already used for a different analyze request."
         return to_http_response(error_answer(409, "IdempotencyKeyReused", message))
     log.info("[AnalyzeContent] Idempotent replay for operation: %s", operation_id)
@@ -97,16 +125,19 @@ def _answer_for_existing(existing, job: dict, operation_id: str, analyzer_id: st
     return to_http_response(answer)
 
 
-def _job_for(request: AnalyzeRequest, group_id: str | None, settings: Settings) -> dict:
-    """The orchestration input: everything it needs, including the policy, so replays never read settings."""
+def _job_for(request: AnalyzeRequest, scope: dict, settings: Settings) -> dict:
+    """The orchestration input: everything it needs, including the policy, so replays never read settings.
+
+    It holds the caller's scope (never a token) and no SAS URL: those are minted inside the submit activity.
+    """
     return {
         "analyzerId": request.analyzer_id,
         "inputs": list(request.inputs),
         "pages": request.pages,
-        "locale": request.locale,
         "caseId": request.case_id,
-        "groupId": group_id,
+        "scope": scope,
         "policy": settings.polling_policy.to_dict(),
+        "parallelism": settings.file_analysis_parallelism,
         "fingerprint": request_fingerprint(request.fingerprint_source()),
         "submittedAt": datetime.now(timezone.utc).isoformat(),
     }

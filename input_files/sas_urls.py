@@ -8,6 +8,8 @@ is an account-key SAS. A SAS URL is a secret: it is never logged.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -35,15 +37,42 @@ class ContainerLocation:
         return f"{self.account_url}/{self.container}/{quote(blob_name, safe='/')}"
 
 
-def container_for_group(container_url: str, group_id: str | None) -> ContainerLocation:
-    """The input container, or its per-group sibling `<container>-group-<first 8 chars of the group id>`."""
+PER_SCOPE_LAYOUT = "per-scope"
+LEGACY_GROUP_PREFIX_LAYOUT = "legacy-group-prefix"
+CONTAINER_LAYOUTS = (PER_SCOPE_LAYOUT, LEGACY_GROUP_PREFIX_LAYOUT)
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_SCOPE_LETTER = {"group": "g", "user": "u"}
+MAX_CONTAINER_NAME = 63
+
+
+def scope_container_name(base: str, scope: dict | None, layout: str = PER_SCOPE_LAYOUT) -> str:
+    """The container holding a scope's files.
+
+    per-scope (default): `<base>-g-<group id>` / `<base>-u-<user id>` for GUID ids (Entra object ids),
+    `<base>-g-<sha256 of the id, 32 hex>` otherwise, so the whole id decides and two scopes never share a
+    container. legacy-group-prefix: the old backend's `<base>-group-<first 8 characters>`, which groups
+    sharing their first 8 characters (case-insensitively) share: only for existing storage.
+    Anonymous callers (AUTH_MODE none, no group) use the base container.
+    """
+    if not scope or scope.get("kind") not in _SCOPE_LETTER:
+        return base
+    scope_id = str(scope["id"])
+    if layout == LEGACY_GROUP_PREFIX_LAYOUT:
+        return f"{base}-group-{scope_id[:8]}".lower() if scope["kind"] == "group" else base
+    letter = _SCOPE_LETTER[scope["kind"]]
+    name = f"{base}-{letter}-{scope_id.lower()}" if _GUID.fullmatch(scope_id) else ""
+    if not name or len(name) > MAX_CONTAINER_NAME:
+        name = f"{base}-{letter}-{hashlib.sha256(scope_id.encode()).hexdigest()[:32]}"
+    return name
+
+
+def container_for_scope(container_url: str, scope: dict | None, layout: str = PER_SCOPE_LAYOUT) -> ContainerLocation:
+    """Where a scope's file ids live: the account of INPUT_CONTAINER_URL, the scope's container."""
     parts = urlsplit(container_url.rstrip("/"))
     segments = [segment for segment in parts.path.split("/") if segment]
     if not segments:
         raise InputFileError("INPUT_CONTAINER_URL must end with a container name")
-    container = segments[-1]
-    if group_id:
-        container = f"{container}-group-{group_id[:8]}".lower()
+    container = scope_container_name(segments[-1], scope, layout)
     base_path = "/".join(segments[:-1])
     account_url = urlunsplit((parts.scheme, parts.netloc, f"/{base_path}" if base_path else "", "", ""))
     account_name = segments[0] if base_path else (parts.hostname or "").split(".")[0]
@@ -65,8 +94,16 @@ def account_key_from_connection_string(connection_string: str | None) -> tuple[s
 class SasUrlFactory:
     """Mints read-only blob SAS URLs; caches the user delegation key until it is close to expiry."""
 
-    def __init__(self, container_url: str, connection_string: str | None, ttl_seconds: int, credential=None):
+    def __init__(
+        self,
+        container_url: str,
+        connection_string: str | None,
+        ttl_seconds: int,
+        credential=None,
+        layout: str = PER_SCOPE_LAYOUT,
+    ):
         self.container_url = container_url
+        self.layout = layout
         self.account_key = account_key_from_connection_string(connection_string)
         self.ttl = timedelta(seconds=ttl_seconds)
         self._credential = credential
@@ -74,9 +111,9 @@ class SasUrlFactory:
         self._delegation_key_expiry: datetime | None = None
         self._lock = threading.Lock()
 
-    def url_for(self, file_id: str, group_id: str | None, now: datetime | None = None) -> str:
+    def url_for(self, file_id: str, scope: dict | None, now: datetime | None = None) -> str:
         now = now or datetime.now(timezone.utc)
-        location = container_for_group(self.container_url, group_id)
+        location = container_for_scope(self.container_url, scope, self.layout)
         expiry = now + self.ttl
         signing = {"start": now - CLOCK_SKEW, "expiry": expiry, "permission": BlobSasPermissions(read=True)}
         if self.account_key is not None:

@@ -1,6 +1,34 @@
-"""Suite-wide set-up: the app's modules read settings at import, so give them a harmless default."""
+"""Suite-wide set-up. The app validates its settings on import of function_app; tests that build settings
+pass their own mapping to load_settings, and fixtures that need the process-wide ones use `app_settings`."""
 
-import os
+from __future__ import annotations
 
-# A closed loopback port: nothing in the unit tests may reach it; suites that talk to a service set their own.
-os.environ.setdefault("CONTENT_UNDERSTANDING_ENDPOINT", "http://127.0.0.1:9")
+import pytest
+
+from config.service_clients import reset_service_clients
+from config.settings import get_settings
+
+# What the app needs to import at all; a closed loopback port, so nothing here can reach a service by accident.
+MINIMAL_SETTINGS = {
+    "CONTENT_UNDERSTANDING_ENDPOINT": "http://127.0.0.1:9",
+    "DURABLE_TASK_HUB_NAME": "UnitTests",
+    "PURGE_SCHEDULE": "0 */5 * * * *",
+    "AUTH_MODE": "none",
+    "AZURE_FUNCTIONS_ENVIRONMENT": "Development",
+}
+
+
+@pytest.fixture
+def app_settings(monkeypatch):
+    """Set app settings for one test (on top of MINIMAL_SETTINGS); the shared clients are rebuilt from them."""
+
+    def apply(**values: str) -> None:
+        for name, value in {**MINIMAL_SETTINGS, **values}.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        reset_service_clients()
+
+    apply()
+    yield apply
+    get_settings.cache_clear()
+    reset_service_clients()

@@ -26,7 +26,8 @@ bp = df.Blueprint()
 log = logging.getLogger("analysis.retention")
 
 
-@bp.timer_trigger(arg_name="timer", schedule=get_settings().purge_schedule, run_on_startup=False)
+# The host resolves %PURGE_SCHEDULE% from the app settings, as it does any %NAME% binding expression.
+@bp.timer_trigger(arg_name="timer", schedule="%PURGE_SCHEDULE%", run_on_startup=False)
 @bp.durable_client_input(client_name="client")
 async def purge_finished_operations(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
     cutoff = datetime.now(timezone.utc) - timedelta(seconds=get_settings().result_ttl_seconds)

@@ -22,7 +22,7 @@ def test_fifty_status_calls_use_one_connection_and_one_token(sim, make_client):
     client = make_client(sim.base_url, credential=credential)
     sim.reset()
 
-    op = client.submit("prebuilt-read", [f"{DOC}?sim_duration=1000&sim_outcome=stuck"])
+    op = client.submit("prebuilt-read", f"{DOC}?sim_duration=1000&sim_outcome=stuck")
     statuses = {client.get_status(op).status for _ in range(50)}
 
     assert statuses == {"NotStarted"}
@@ -35,7 +35,7 @@ def test_fifty_status_calls_use_one_connection_and_one_token(sim, make_client):
 def test_token_close_to_expiry_is_fetched_again(sim, make_client):
     credential = CountingCredential(lifetime_seconds=120)  # inside the 5-minute refresh margin
     client = make_client(sim.base_url, credential=credential)
-    op = client.submit("prebuilt-read", [DOC])
+    op = client.submit("prebuilt-read", DOC)
     client.get_status(op)
     client.get_status(op)
     assert len(credential.calls) == 3
@@ -52,7 +52,7 @@ def test_bearer_header_is_sent_instead_of_key(scripted, make_client):
 def test_logs_never_contain_key_token_or_sas(sim, make_client, scripted, caplog):
     caplog.set_level(logging.DEBUG)
     key_client = make_client(sim.base_url)
-    op = key_client.submit("prebuilt-read", [SAS_DOC])
+    op = key_client.submit("prebuilt-read", SAS_DOC)
     key_client.get_status(op)
     token_client = make_client(sim.base_url, credential=CountingCredential())
     token_client.get_status(op)
@@ -62,7 +62,7 @@ def test_logs_never_contain_key_token_or_sas(sim, make_client, scripted, caplog)
         [CannedResponse(400, {"error": {"code": "InvalidRequest", "message": f"Cannot download {SAS_DOC} now"}})]
     )
     with pytest.raises(PermanentServiceError) as info:
-        make_client(echo.base_url).submit("prebuilt-read", [SAS_DOC])
+        make_client(echo.base_url).submit("prebuilt-read", SAS_DOC)
 
     assert "CU POST /contentunderstanding/analyzers/prebuilt-read:analyze -> 202" in caplog.text
     for secret in (TEST_KEY, "token-SECRET", "SAS-SIGNATURE-SECRET"):

@@ -14,7 +14,7 @@ GOOD = CannedResponse(200, {"id": "x", "status": "Running"})
 
 def test_429_with_retry_after_is_honoured(sim, make_client, sleeps):
     client = make_client(sim.base_url)
-    op = client.submit("prebuilt-read", [f"{DOC}?sim_duration=0&sim_throttle=2&sim_retry_after=2"])
+    op = client.submit("prebuilt-read", f"{DOC}?sim_duration=0&sim_throttle=2&sim_retry_after=2")
 
     status = client.get_status(op)
 
@@ -25,7 +25,7 @@ def test_429_with_retry_after_is_honoured(sim, make_client, sleeps):
 
 def test_429_without_retry_after_backs_off_with_jitter(sim, make_client, sleeps):
     client = make_client(sim.base_url, backoff_base=0.5, backoff_max=8.0)
-    op = client.submit("prebuilt-read", [f"{DOC}?sim_duration=0&sim_throttle=3&sim_retry_after=0"])
+    op = client.submit("prebuilt-read", f"{DOC}?sim_duration=0&sim_throttle=3&sim_retry_after=0")
 
     assert client.get_status(op).status == "Succeeded"
 
@@ -36,7 +36,7 @@ def test_429_without_retry_after_backs_off_with_jitter(sim, make_client, sleeps)
 
 def test_503_burst_then_success(sim, make_client, sleeps):
     client = make_client(sim.base_url)
-    op = client.submit("prebuilt-read", [f"{DOC}?sim_duration=0&sim_fail=3"])
+    op = client.submit("prebuilt-read", f"{DOC}?sim_duration=0&sim_fail=3")
     assert client.get_status(op).status == "Succeeded"
     assert sim.stats()["responses_by_status"]["503"] == 3
     assert len(sleeps.delays) == 3
@@ -44,7 +44,7 @@ def test_503_burst_then_success(sim, make_client, sleeps):
 
 def test_503_beyond_max_attempts_raises_transient(sim, make_client, sleeps):
     client = make_client(sim.base_url, max_attempts=3)
-    op = client.submit("prebuilt-read", [f"{DOC}?sim_fail=50"])
+    op = client.submit("prebuilt-read", f"{DOC}?sim_fail=50")
     with pytest.raises(TransientServiceError) as info:
         client.get_status(op)
     assert (info.value.http_status, info.value.ambiguous) == (503, False)
@@ -53,7 +53,7 @@ def test_503_beyond_max_attempts_raises_transient(sim, make_client, sleeps):
 
 def test_retry_after_beyond_the_budget_raises_at_once_with_the_hint(sim, make_client, sleeps):
     client = make_client(sim.base_url, retry_total_seconds=5)
-    op = client.submit("prebuilt-read", [f"{DOC}?sim_throttle=5&sim_retry_after=60"])
+    op = client.submit("prebuilt-read", f"{DOC}?sim_throttle=5&sim_retry_after=60")
     with pytest.raises(TransientServiceError) as info:
         client.get_status(op)
     assert (info.value.http_status, info.value.retry_after) == (429, 60.0)

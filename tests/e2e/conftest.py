@@ -30,6 +30,9 @@ APP_ENV = {
     "INPUT_CONTAINER_URL": "http://127.0.0.1:10000/devstoreaccount1/pro-input-files",
     "INPUT_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true",
     "PURGE_SCHEDULE": "0 0 0 1 1 *",
+    "AUTH_MODE": "none",
+    "AZURE_FUNCTIONS_ENVIRONMENT": "Development",
+    "ALLOWED_INPUT_HOSTS": "*.example.com,example.com",
 }
 
 

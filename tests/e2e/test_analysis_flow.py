@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 
 import pytest
 import requests
@@ -43,11 +46,43 @@ def poll(stack, operation_id, *, timeout=30, interval=0.25, **kwargs):
     return seen
 
 
-def final_answer(url: str, timeout: float = 30) -> requests.Response:
+def final_answer(url: str, timeout: float = 30, headers: dict | None = None) -> requests.Response:
     """GET url until it stops answering 202; return that answer (a 500 is a falsy Response, hence the list)."""
     answers = []
-    wait_until(lambda: answers.append(requests.get(url, timeout=5)) or answers[-1].status_code != 202, timeout, 0.25)
+
+    def ended():
+        answers.append(requests.get(url, headers=headers, timeout=5))
+        return answers[-1].status_code != 202
+
+    wait_until(ended, timeout, 0.25)
     return answers[-1]
+
+
+def principal(oid: str, *groups: str) -> dict:
+    """The X-MS-CLIENT-PRINCIPAL header App Service Authentication adds for a signed-in user."""
+    claims = [{"typ": "http://schemas.microsoft.com/identity/claims/objectidentifier", "val": oid}]
+    claims += [{"typ": "groups", "val": g} for g in groups]
+    document = {"auth_typ": "aad", "name_typ": "name", "role_typ": "roles", "claims": claims}
+    return {"X-MS-CLIENT-PRINCIPAL": base64.b64encode(json.dumps(document).encode()).decode()}
+
+
+def instance_count(host) -> int:
+    """How many orchestrations the local host holds (its Durable management API, as Core Tools serves it)."""
+    answer = requests.get(f"{host.ready_url}/runtime/webhooks/durabletask/instances", timeout=10)
+    answer.raise_for_status()
+    return len(answer.json())
+
+
+def submit_to_service(simulator_url: str, url: str) -> str:
+    """Start an analysis directly at the service, as the old backend did; its id is a bare GUID."""
+    submitted = requests.post(
+        f"{simulator_url}/contentunderstanding/analyzers/{ANALYZER}:analyze",
+        params={"api-version": "2025-11-01"},
+        json={"inputs": [{"url": url}]},
+        headers={"Ocp-Apim-Subscription-Key": SIM_KEY},
+        timeout=10,
+    )
+    return submitted.json()["id"]
 
 
 def start(stack, *files, **kwargs) -> str:
@@ -73,7 +108,7 @@ def test_seed_test_1_submit_then_processing_then_result(stack):
     processing = first.json()
     assert processing["status"] == "processing"
     assert isinstance(processing["elapsed_seconds"], int | float)
-    assert set(processing["progress"]) == {"azureStatus", "attempts", "lastCheckedAt"}
+    assert set(processing["progress"]) >= {"azureStatus", "attempts", "lastCheckedAt", "phase", "filesTotal"}
     assert first.headers["Retry-After"]
 
     final = poll(stack, operation_id)[-1]
@@ -145,20 +180,65 @@ def test_unknown_operation_is_404(stack):
     assert results(stack, "not a valid id!").status_code == 404
 
 
-def test_operation_submitted_directly_to_the_service_is_still_served(stack):
+def test_operation_ids_from_the_service_are_not_looked_up_by_default(stack):
+    """Any caller holding a service operation id (it is in every 200 body) must not read it through us."""
     if not stack.simulator_url:
         pytest.skip("needs the simulator's URL (E2E_SIMULATOR_URL)")
-    submitted = requests.post(
-        f"{stack.simulator_url}/contentunderstanding/analyzers/{ANALYZER}:analyze",
-        params={"api-version": "2025-11-01"},
-        json={"inputs": [{"url": f"{DOC}?sim_duration=0.5"}]},
-        headers={"Ocp-Apim-Subscription-Key": SIM_KEY},
-        timeout=10,
+    legacy_id = submit_to_service(stack.simulator_url, f"{DOC}?sim_duration=0")
+    assert results(stack, legacy_id).status_code == 404
+
+
+def test_legacy_lookup_serves_only_old_operations_to_signed_in_callers(private_host, simulator_process):
+    legacy_id = submit_to_service(simulator_process.ready_url, f"{DOC}?sim_duration=0")
+    cutover = datetime.now(timezone.utc).isoformat()
+    host = private_host(
+        AUTH_MODE="appservice",
+        LEGACY_RESULTS_LOOKUP="true",
+        LEGACY_RESULTS_CUTOVER=cutover,
+        LEGACY_LOOKUP_PER_MINUTE="2",
     )
-    legacy_id = submitted.json()["id"]
-    final = poll(stack, legacy_id)[-1]
-    assert final.status_code == 200
-    assert final.json()["id"] == legacy_id
+    alice = principal("alice-oid")
+    assert results(None, legacy_id, base_url=host.ready_url).status_code == 401  # not signed in
+    served = results(None, legacy_id, base_url=host.ready_url, headers=alice)
+    assert served.status_code == 200 and served.json()["id"] == legacy_id
+    # An operation this app submitted after the cutover is never readable through its service id.
+    base = f"{host.ready_url}/pro-mode/content-analyzers/{ANALYZER}"
+    ours = requests.post(f"{base}:analyze", json={"inputFiles": [DOC]}, headers=alice, timeout=10).json()
+    done = final_answer(f"{base}/results/{ours['operationId']}", headers=alice)
+    service_id = done.json()["id"]
+    assert results(None, service_id, base_url=host.ready_url, headers=alice).status_code == 404
+    # Lookups are rate-limited per caller: two a minute were used above, the third is refused.
+    throttled = results(None, str(uuid.uuid4()), base_url=host.ready_url, headers=alice)
+    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) >= 1
+
+
+def test_a_caller_cannot_act_for_a_group_it_is_not_in(private_host):
+    host = private_host(
+        AUTH_MODE="appservice", INPUT_CONTAINER_URL="https://acct.blob.core.windows.net/pro-input-files"
+    )
+    url = f"{host.ready_url}/pro-mode/content-analyzers/{ANALYZER}:analyze"
+    before = instance_count(host)
+    mallory = {**principal("mallory-oid", "group-m"), "X-Group-ID": "group-a"}
+    refused = requests.post(url, json={"inputFiles": ["invoices/a.pdf"]}, headers=mallory, timeout=10)
+    assert refused.status_code == 403 and refused.json()["code"] == "GroupNotGranted"
+    unsigned = requests.post(url, json={"inputFiles": ["invoices/a.pdf"]}, timeout=10)
+    assert unsigned.status_code == 401 and unsigned.headers["WWW-Authenticate"].startswith("Bearer")
+    assert instance_count(host) == before  # nothing started
+    # A member acts for the group; the operation is then invisible to everybody else, even other members' users.
+    alice = {**principal("alice-oid", "group-a"), "X-Group-ID": "group-a"}
+    operation_id = requests.post(url, json={"inputFiles": ["invoices/a.pdf"]}, headers=alice, timeout=10).json()[
+        "operationId"
+    ]
+    read = f"{host.ready_url}/pro-mode/content-analyzers/{ANALYZER}/results/{operation_id}"
+    assert requests.get(read, headers=alice, timeout=10).status_code in (200, 202)
+    assert requests.get(read, headers=principal("alice-oid"), timeout=10).status_code == 404  # her own scope
+    assert requests.get(read, headers=mallory, timeout=10).status_code == 403
+    assert (
+        requests.delete(
+            read, headers={**principal("bob-oid", "group-b"), "X-Group-ID": "group-b"}, timeout=10
+        ).status_code
+        == 404
+    )
 
 
 def test_analyzer_and_group_must_match_the_operation(stack):
@@ -175,17 +255,23 @@ def test_analyzer_and_group_must_match_the_operation(stack):
     [
         ({"inputFiles": []}, "InvalidInputFiles"),
         ({"analyzerId": "other"}, "AnalyzerIdMismatch"),
-        ({"inputFiles": ["http://files.example.com/a.pdf"]}, "InvalidInputUrl"),
+        ({"inputFiles": ["https://169.254.169.254/latest/meta-data"]}, "InvalidInputUrl"),
+        ({"inputFiles": ["https://elsewhere.org/a.pdf"]}, "InputHostNotAllowed"),
         ({"inputFiles": ["../etc/passwd"]}, "InvalidFileId"),
+        ({"inputFiles": [DOC], "pages": "3-1"}, "InvalidRequest"),
     ],
 )
 def test_invalid_requests_are_400_and_start_nothing(stack, body, code):
+    counting = stack.host is not None
+    before = instance_count(stack.host) if counting else 0
     payload = {"analyzerId": ANALYZER, "inputFiles": [DOC], **body}
     response = requests.post(
         f"{stack.base_url}/pro-mode/content-analyzers/{ANALYZER}:analyze", json=payload, timeout=10
     )
     assert response.status_code == 400
     assert response.json()["code"] == code
+    if counting:
+        assert instance_count(stack.host) == before
 
 
 def test_invalid_json_and_bad_analyzer_ids_are_400(stack):
@@ -288,15 +374,40 @@ def test_purge_removes_finished_operations_and_keeps_running_ones(private_host):
 
 
 def test_service_refusing_the_app_is_reported_not_hidden(private_host):
-    host = private_host(CONTENT_UNDERSTANDING_KEY="wrong-key")
+    cutover = datetime.now(timezone.utc).isoformat()
+    host = private_host(
+        CONTENT_UNDERSTANDING_KEY="wrong-key",
+        AUTH_MODE="appservice",
+        LEGACY_RESULTS_LOOKUP="true",
+        LEGACY_RESULTS_CUTOVER=cutover,
+    )
+    alice = principal("alice-oid")
     base = f"{host.ready_url}/pro-mode/content-analyzers/{ANALYZER}"
     # A permanent submit failure ends the operation as failed, with the service's code and message.
-    operation_id = requests.post(f"{base}:analyze", json={"inputFiles": [DOC]}, timeout=10).json()["operationId"]
-    final = final_answer(f"{base}/results/{operation_id}")
+    operation_id = requests.post(f"{base}:analyze", json={"inputFiles": [DOC]}, headers=alice, timeout=10).json()[
+        "operationId"
+    ]
+    final = final_answer(f"{base}/results/{operation_id}", headers=alice)
     assert final.status_code == 500
     assert final.json()["status"] == "failed"
     assert final.json()["code"] == "401"
+    assert "inputFiles[0]" in final.json()["message"]
     # A direct status check the service refuses is a 502, not a misleading 404.
-    legacy = requests.get(f"{base}/results/{uuid.uuid4()}", timeout=10)
+    legacy = requests.get(f"{base}/results/{uuid.uuid4()}", headers=alice, timeout=10)
     assert legacy.status_code == 502
     assert legacy.json()["message"]
+
+
+def test_health_is_anonymous_and_tells_whether_the_service_takes_our_credentials(stack, private_host):
+    healthy = requests.get(f"{stack.base_url}/health", timeout=10)
+    assert healthy.status_code == 200
+    body = healthy.json()
+    assert body["status"] == "ok"
+    assert body["taskHub"]["reachable"] is True
+    assert body["contentUnderstanding"]["credentialsAccepted"] is True
+    assert SIM_KEY not in healthy.text
+    refused = private_host(CONTENT_UNDERSTANDING_KEY="wrong-key", AUTH_MODE="appservice")
+    degraded = requests.get(f"{refused.ready_url}/health", timeout=10)  # anonymous even when callers must sign in
+    assert degraded.status_code == 200
+    assert degraded.json()["status"] == "degraded"
+    assert degraded.json()["contentUnderstanding"]["credentialsAccepted"] is False

@@ -12,8 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-STARTED, EXECUTION_STARTED, TASK_SCHEDULED, TASK_COMPLETED, TASK_FAILED = 12, 0, 4, 5, 6
-TIMER_CREATED, TIMER_FIRED, ORCHESTRATOR_COMPLETED = 10, 11, 13
+from tools.devhost.durable.history import (
+    EXECUTION_STARTED,
+    ORCHESTRATOR_COMPLETED,
+    TASK_COMPLETED,
+    TASK_FAILED,
+    TASK_SCHEDULED,
+    TIMER_CREATED,
+    TIMER_FIRED,
+)
+from tools.devhost.durable.history import ORCHESTRATOR_STARTED as STARTED
 
 
 class ActivityFailure(Exception):
@@ -27,6 +35,7 @@ class Run:
     error: str | None = None
     custom_statuses: list = field(default_factory=list)
     calls: list = field(default_factory=list)  # (virtual seconds, activity name, input)
+    events: int = 0  # history events at the end
     timers: list = field(default_factory=list)  # (virtual seconds when created, seconds until it fires)
     histories: list = field(default_factory=list)
     actions_by_episode: list = field(default_factory=list)
@@ -36,11 +45,15 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def _flatten(actions: list) -> list[dict]:
+def flatten(actions: list) -> list[dict]:
+    """The episode's actions one by one: groups (schema V1) and WhenAll/WhenAny compounds opened up."""
     flat = []
     for group in actions:
         for action in group if isinstance(group, list) else [group]:
-            flat.append(action)
+            if isinstance(action, dict) and action.get("compoundActions"):
+                flat.extend(flatten(action["compoundActions"]))
+            else:
+                flat.append(action)
     return flat
 
 
@@ -92,7 +105,7 @@ def replay(
         except Exception as exc:
             run.error = str(exc)
             return run
-        actions = _flatten(state.get("actions") or [])
+        actions = flatten(state.get("actions") or [])
         run.actions_by_episode.append(actions)
         if state.get("customStatus") is not None:
             run.custom_statuses.append(state["customStatus"])
@@ -102,26 +115,31 @@ def replay(
             return run
         fresh = actions[scheduled:]
         scheduled = len(actions)
-        assert len(fresh) == 1, f"the analysis orchestrator waits on one task at a time, got {fresh}"
-        action = fresh[0]
         elapsed = (now - start).total_seconds()
-        task_id, event_id = event_id, event_id + 1
-        if action["actionType"] == 0:  # CallActivity
-            task_input = json.loads(action["input"]) if isinstance(action["input"], str) else action["input"]
-            history.append(event(TASK_SCHEDULED, EventId=task_id, Name=action["functionName"], Input=action["input"]))
-            run.calls.append((elapsed, action["functionName"], task_input))
-            try:
-                result = activity(action["functionName"], task_input, elapsed)
-                outcome = event(TASK_COMPLETED, TaskScheduledId=task_id, Result=json.dumps(result))
-            except ActivityFailure as exc:
-                outcome = event(TASK_FAILED, TaskScheduledId=task_id, Reason=str(exc), Details=str(exc))
-            new_events = [event(STARTED), outcome]
-        elif action["actionType"] == 5:  # CreateTimer
+        if all(a["actionType"] == 0 for a in fresh):  # CallActivity: one, or several side by side (task_all)
+            outcomes = []
+            for action in fresh:
+                task_id, event_id = event_id, event_id + 1
+                task_input = json.loads(action["input"]) if isinstance(action["input"], str) else action["input"]
+                history.append(
+                    event(TASK_SCHEDULED, EventId=task_id, Name=action["functionName"], Input=action["input"])
+                )
+                run.calls.append((elapsed, action["functionName"], task_input))
+                try:
+                    result = activity(action["functionName"], task_input, elapsed)
+                    outcomes.append(event(TASK_COMPLETED, TaskScheduledId=task_id, Result=json.dumps(result)))
+                except ActivityFailure as exc:
+                    outcomes.append(event(TASK_FAILED, TaskScheduledId=task_id, Reason=str(exc), Details=str(exc)))
+            new_events = [event(STARTED), *outcomes]
+        elif len(fresh) == 1 and fresh[0]["actionType"] == 5:  # CreateTimer
+            action = fresh[0]
+            task_id, event_id = event_id, event_id + 1
             history.append(event(TIMER_CREATED, EventId=task_id, FireAt=action["fireAt"]))
             fire_at = datetime.fromisoformat(action["fireAt"].replace("Z", "+00:00"))
             run.timers.append((elapsed, (fire_at - now).total_seconds()))
             now = max(now, fire_at)
             new_events = [event(STARTED), event(TIMER_FIRED, TimerId=task_id, FireAt=action["fireAt"])]
         else:
-            raise AssertionError(f"unexpected action {action}")
+            raise AssertionError(f"unexpected actions {fresh}")
+        run.events = len(history) + len(new_events)
     raise AssertionError("the orchestration did not finish within the episode budget")

@@ -1,111 +1,136 @@
 """The orchestrator, driven episode by episode through the real SDK with virtual time."""
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from domain.activity_result import ActivityResult
 from domain.polling_schedule import PollingPolicy
 from orchestrators.analysis_orchestrator import analysis_orchestrator
-from tests.unit.orchestration_replay import ActivityFailure, replay
+from tests.unit.orchestration_replay import ActivityFailure, flatten, replay
 
 HANDLE = analysis_orchestrator.build().get_user_function()
 START = datetime(2026, 11, 29, 12, 0, 0, tzinfo=timezone.utc)
 POLICY = PollingPolicy(timeout_seconds=60, initial_interval_seconds=2, max_interval_seconds=8)
-OPERATION = {
-    "operation_id": "azure-op-1",
-    "operation_location": "https://cu.example/analyzerResults/azure-op-1?api-version=x",
-}
-RESULT = {"id": "azure-op-1", "status": "Succeeded", "result": {"contents": [{"fields": {}}]}}
 
 
-def job(policy=POLICY):
+def job(policy=POLICY, files=1, parallelism=4):
     return {
         "analyzerId": "prebuilt-invoice",
-        "inputs": [{"url": "https://files.example.com/a.pdf"}],
-        "groupId": None,
+        "inputs": [{"url": f"https://files.example.com/{i}.pdf?sig=secret"} for i in range(files)],
+        "scope": {"kind": "user", "id": "u1"},
         "policy": policy.to_dict(),
+        "parallelism": parallelism,
         "fingerprint": "f",
     }
 
 
+def accepted(payload):
+    index = payload["fileIndex"]
+    location = f"https://cu.example/analyzerResults/svc-{index}?api-version=2025-11-01"
+    return ActivityResult.ok({"serviceOperationId": f"svc-{index}", "operationLocation": location}).to_dict()
+
+
+def status(value, error=None, retry_after=None, checked_at=None):
+    answer = {"status": value, "error": error, "retryAfter": retry_after}
+    if checked_at is not None:
+        answer["checkedAt"] = checked_at
+    return ActivityResult.ok(answer).to_dict()
+
+
 def service(statuses, submit=None):
-    """An activity script: submit answers `submit` (or accepts), each check pops the next status."""
-    statuses = list(statuses)
+    """An activity script: submit answers `submit` (or accepts); each check of file i pops its next status."""
+    queues = {}
 
     def activity(name, payload, elapsed):
         if name == "submit_analysis":
-            if callable(submit):
-                return submit(payload, elapsed)
-            return submit or {"ok": True, "operation": OPERATION}
+            return submit(payload, elapsed) if callable(submit) else (submit or accepted(payload))
         assert name == "check_analysis_status"
-        assert payload["operation"] == OPERATION
-        item = statuses.pop(0) if len(statuses) > 1 else statuses[0]
-        if isinstance(item, dict):
-            return item
-        return {
-            "kind": "status",
-            "status": item,
-            "retryAfter": None,
-            "result": RESULT if item == "Succeeded" else None,
-            "error": None,
-        }
+        index = payload["fileIndex"]
+        assert payload["operationLocation"].endswith(f"svc-{index}?api-version=2025-11-01")
+        script = statuses[index] if isinstance(statuses, dict) else statuses
+        queue = queues.setdefault(index, list(script))
+        item = queue.pop(0) if len(queue) > 1 else queue[0]
+        if callable(item):
+            return item(elapsed)
+        return item if isinstance(item, dict) else status(item)
 
     return activity
 
 
-def checks(run):
-    return [(t, p) for t, name, p in run.calls if name == "check_analysis_status"]
+def checks(run, index=None):
+    return [(t, p) for t, name, p in run.calls if name == "check_analysis_status" and index in (None, p["fileIndex"])]
 
 
-def test_success_after_several_checks_returns_the_service_body():
+def test_success_after_several_checks_reports_where_to_read_the_result():
     run = replay(HANDLE, job(), START, service(["NotStarted", "Running", "Running", "Succeeded"]))
     assert run.is_done and run.error is None
     assert run.output["outcome"] == "succeeded"
-    assert run.output["result"] == RESULT
-    assert run.output["azureOperationId"] == "azure-op-1"
-    assert run.output["attempts"] == 4
+    assert run.output["files"] == [
+        {
+            "serviceOperationId": "svc-0",
+            "operationLocation": "https://cu.example/analyzerResults/svc-0?api-version=2025-11-01",
+            "serviceStatus": "Succeeded",
+        }
+    ]
+    assert "result" not in run.output  # results are read from the service on GET, never kept in history
+    assert run.output["checks"] == 4
     # Checks at 0, 2, 6 and 14 virtual seconds: the schedule doubles from 2 s.
     assert [t for t, _ in checks(run)] == [0, 2, 6, 14]
     assert run.output["elapsedSeconds"] == 14
 
 
-def test_the_submit_carries_the_operation_id_and_the_whole_job():
-    run = replay(HANDLE, job(), START, service(["Succeeded"]), instance_id="op-42")
-    submit = next(p for _, name, p in run.calls if name == "submit_analysis")
-    assert submit["operationId"] == "op-42"
-    assert submit["inputs"] == [{"url": "https://files.example.com/a.pdf"}]
+def test_each_file_is_its_own_analysis_submitted_side_by_side():
+    run = replay(
+        HANDLE, job(files=3), START, service({0: ["Succeeded"], 1: ["Running", "Succeeded"], 2: ["Succeeded"]})
+    )
+    submits = [(t, p) for t, name, p in run.calls if name == "submit_analysis"]
+    assert [p["fileIndex"] for _, p in submits] == [0, 1, 2]
+    assert {t for t, _ in submits} == {0}  # one wave: all three at once
+    assert submits[1][1]["input"] == {"url": "https://files.example.com/1.pdf?sig=secret"}
+    assert submits[0][1]["operationId"] == "op-test"
+    assert run.output["outcome"] == "succeeded"
+    assert [f["serviceOperationId"] for f in run.output["files"]] == ["svc-0", "svc-1", "svc-2"]
+    # A finished file is not checked again.
+    assert [t for t, _ in checks(run, 0)] == [0]
+    assert [t for t, _ in checks(run, 1)] == [0, 2]
 
 
-def test_failed_analysis_carries_the_service_error():
-    failed = {
-        "kind": "status",
-        "status": "Failed",
-        "retryAfter": None,
-        "result": None,
-        "error": {"code": "InvalidContent", "message": "The file is corrupted."},
-    }
-    run = replay(HANDLE, job(), START, service(["Running", failed]))
+def test_parallelism_bounds_how_many_files_are_submitted_at_once():
+    run = replay(HANDLE, job(files=5, parallelism=2), START, service(["Succeeded"]))
+    cumulative = [len(actions) for actions in run.actions_by_episode]
+    fresh = [b - a for a, b in zip([0, *cumulative], cumulative, strict=False)]
+    assert fresh[:3] == [2, 2, 1]  # waves of two, then the last file
+    submits = [p["fileIndex"] for _, name, p in run.calls if name == "submit_analysis"]
+    assert submits == [0, 1, 2, 3, 4]
+    assert run.output["outcome"] == "succeeded"
+
+
+def test_a_failed_file_fails_the_operation_naming_the_file_and_the_service_code():
+    failed = status(
+        "Failed", {"code": "InvalidContent", "message": "The file is corrupted.", "innerCode": "InvalidContentFormat"}
+    )
+    run = replay(HANDLE, job(files=2), START, service({0: ["Running", "Running"], 1: ["Running", failed]}))
     assert run.output["outcome"] == "failed"
-    assert run.output["error"] == {"code": "InvalidContent", "message": "The file is corrupted."}
-    assert run.output["result"] is None
+    error = run.output["error"]
+    assert error["code"] == "InvalidContent"
+    assert error["file"] == 1 and error["innerCode"] == "InvalidContentFormat"
+    assert "inputFiles[1] (https://files.example.com/1.pdf)" in error["message"]
+    assert "secret" not in json.dumps(run.output)  # SAS-like query strings never reach the message
 
 
 def test_canceled_by_the_service_ends_as_canceled():
     run = replay(HANDLE, job(), START, service(["Running", "Canceled"]))
     assert run.output["outcome"] == "canceled"
-    assert run.output["error"]["code"] == "Canceled"
+    assert run.output["files"][0]["serviceStatus"] == "Canceled"
 
 
 def test_transient_check_errors_are_recorded_and_polling_goes_on():
-    transient = {
-        "kind": "transient_error",
-        "error": {"code": "HTTP503", "message": "busy"},
-        "retryAfter": None,
-    }
+    transient = ActivityResult.transient({"code": "HTTP503", "message": "busy"}).to_dict()
     run = replay(HANDLE, job(), START, service([transient, transient, "Running", "Succeeded"]))
     assert run.output["outcome"] == "succeeded"
-    assert run.output["attempts"] == 4
+    assert run.output["checks"] == 4
     recorded = [s for s in run.custom_statuses if s.get("lastError")]
     assert recorded and recorded[0]["lastError"]["code"] == "HTTP503"
 
@@ -121,16 +146,12 @@ def test_a_check_activity_that_crashes_costs_one_check_not_the_analysis():
 
     run = replay(HANDLE, job(), START, world)
     assert run.output["outcome"] == "succeeded"
-    assert run.output["attempts"] == 3
-    assert any((s.get("lastError") or {}).get("code") == "CheckFailed" for s in run.custom_statuses)
+    assert run.output["checks"] == 3
+    assert any((s.get("lastError") or {}).get("code") == "ActivityFailed" for s in run.custom_statuses)
 
 
 def test_retry_after_from_the_service_is_honoured():
-    throttled = {
-        "kind": "transient_error",
-        "error": {"code": "HTTP429", "message": "slow down"},
-        "retryAfter": 7,
-    }
+    throttled = ActivityResult.transient({"code": "HTTP429", "message": "slow down"}, retry_after=7).to_dict()
     run = replay(HANDLE, job(), START, service([throttled, "Succeeded"]))
     assert [t for t, _ in checks(run)] == [0, 7]
 
@@ -145,18 +166,47 @@ def test_deadline_is_reached_at_exactly_the_timeout():
     assert run.output["elapsedSeconds"] == 60
 
 
+def test_a_timeout_is_never_decided_on_a_check_made_before_the_deadline():
+    """Under load a check made at 58 s can be read at 61 s: ask again before calling it a timeout."""
+
+    def stale(elapsed):
+        made = START + timedelta(seconds=min(elapsed, 58))
+        return status("Running", checked_at=made.isoformat())
+
+    def fresh_success(elapsed):
+        return status("Succeeded", checked_at=(START + timedelta(seconds=elapsed)).isoformat())
+
+    script = [stale] * 10 + [fresh_success]
+    run = replay(HANDLE, job(), START, service(script))
+    assert run.output["outcome"] == "succeeded"
+    assert [t for t, _ in checks(run)][-2:] == [60, 60]  # one more check at the deadline, not a false timeout
+
+
 def test_permanent_check_error_fails_the_analysis():
-    gone = {"kind": "permanent_error", "error": {"code": "NotFound", "message": "no such operation"}}
+    gone = ActivityResult.permanent({"code": "NotFound", "message": "no such operation"}).to_dict()
     run = replay(HANDLE, job(), START, service(["Running", gone]))
     assert run.output["outcome"] == "failed"
     assert run.output["error"]["code"] == "NotFound"
 
 
 def test_submit_rejected_by_the_service_fails_without_polling():
-    rejected = {"ok": False, "error": {"code": "InvalidRequest", "message": "bad url"}}
+    rejected = ActivityResult.permanent(
+        {
+            "code": "InvalidRequest",
+            "message": "bad url",
+            "target": "inputs[0].url",
+            "innerCode": "InvalidContentSourceFormat",
+        }
+    ).to_dict()
     run = replay(HANDLE, job(), START, service(["Running"], submit=rejected))
     assert run.output["outcome"] == "failed"
-    assert run.output["error"] == {"code": "InvalidRequest", "message": "bad url"}
+    error = run.output["error"]
+    assert (error["code"], error["target"], error["innerCode"]) == (
+        "InvalidRequest",
+        "inputs[0].url",
+        "InvalidContentSourceFormat",
+    )
+    assert "InvalidRequest/InvalidContentSourceFormat" in error["message"]
     assert checks(run) == []
 
 
@@ -166,42 +216,69 @@ def test_transient_submit_failures_are_retried_on_durable_timers():
     def flaky(payload, elapsed):
         attempts.append(elapsed)
         if len(attempts) < 3:
-            raise ActivityFailure("Content Understanding unavailable")
-        return {"ok": True, "operation": OPERATION}
+            return ActivityResult.transient({"code": "ServiceUnavailable", "message": "down"}).to_dict()
+        return accepted(payload)
 
     run = replay(HANDLE, job(), START, service(["Succeeded"], submit=flaky))
     assert run.output["outcome"] == "succeeded"
     assert attempts == [0, 2, 6]  # backoff 2 s, then 4 s
 
 
+def test_a_crashed_submit_activity_is_retried_like_a_transient_failure():
+    attempts = []
+
+    def crashing(payload, elapsed):
+        attempts.append(elapsed)
+        if len(attempts) == 1:
+            raise ActivityFailure("worker process exited")
+        return accepted(payload)
+
+    run = replay(HANDLE, job(), START, service(["Succeeded"], submit=crashing))
+    assert run.output["outcome"] == "succeeded"
+    assert attempts == [0, 2]
+
+
 def test_submit_gives_up_after_the_last_attempt():
     def down(payload, elapsed):
-        raise ActivityFailure("Content Understanding unavailable")
+        return ActivityResult.transient({"code": "ConnectionFailed", "message": "refused"}).to_dict()
 
     run = replay(HANDLE, job(), START, service(["Running"], submit=down))
     assert run.output["outcome"] == "failed"
     assert run.output["error"]["code"] == "SubmitFailed"
+    assert "ConnectionFailed" not in run.output["error"]["code"]
     assert len([c for c in run.calls if c[1] == "submit_analysis"]) == 5
 
 
-def test_custom_status_is_small_and_describes_progress():
-    run = replay(HANDLE, job(), START, service(["NotStarted", "Running", "Succeeded"]))
+def test_submit_retries_stay_inside_the_deadline():
+    policy = PollingPolicy(timeout_seconds=10, initial_interval_seconds=2, max_interval_seconds=8)
+
+    def down(payload, elapsed):
+        assert datetime.fromisoformat(payload["deadline"]) == START + timedelta(seconds=10)
+        return ActivityResult.transient({"code": "ReadTimeout", "message": "silent"}).to_dict()
+
+    run = replay(HANDLE, job(policy), START, service(["Running"], submit=down))
+    submits = [t for t, name, _ in run.calls if name == "submit_analysis"]
+    assert submits == [0, 2, 6]  # a 4th attempt would start at 14 s, past the 10 s deadline
+    assert run.output["outcome"] == "failed" and run.output["elapsedSeconds"] < 10
+
+
+def test_custom_status_keeps_the_service_status_and_our_outcome_apart():
+    run = replay(HANDLE, job(), START, service(["NotStarted", "Running", "Failed"]))
     polling = [s for s in run.custom_statuses if s["phase"] == "polling"]
-    assert polling[0]["azureStatus"] == "NotStarted"
-    assert polling[-1]["attempts"] == 2
-    assert polling[-1]["lastCheckedAt"].startswith("2026-11-29T12:00:02")
-    assert run.custom_statuses[-1]["phase"] == "done"
-    assert set(polling[-1]) >= {"phase", "azureStatus", "attempts", "lastCheckedAt", "elapsedSeconds"}
+    assert polling[0]["serviceStatus"] == "NotStarted"
+    second = next(s for s in polling if s["checks"] == 2)
+    assert (second["serviceStatus"], second["lastCheckedAt"][:19]) == ("Running", "2026-11-29T12:00:02")
+    done = run.custom_statuses[-1]
+    assert (done["phase"], done["serviceStatus"], done["outcome"]) == ("done", "Failed", "failed")
+    assert set(polling[-1]) >= {"phase", "serviceStatus", "checks", "lastCheckedAt", "elapsedSeconds", "filesTotal"}
     assert all(len(json.dumps(s)) < 1024 for s in run.custom_statuses)
-    assert "result" not in json.dumps(run.custom_statuses)
 
 
 def test_replaying_the_same_history_gives_the_same_actions():
-    run = replay(HANDLE, job(), START, service(["Running", "Running", "Succeeded"]))
+    run = replay(HANDLE, job(files=2), START, service(["Running", "Running", "Succeeded"]))
     for payload, actions in zip(run.histories, run.actions_by_episode, strict=False):
         again = json.loads(HANDLE(payload))
-        flat = [a for group in again["actions"] for a in group]
-        assert flat == actions
+        assert flatten(again["actions"]) == actions
 
 
 @pytest.mark.parametrize("timeout", [1, 5, 299])
@@ -210,3 +287,14 @@ def test_deadline_holds_for_any_timeout(timeout):
     run = replay(HANDLE, job(policy), START, service(["Running"]))
     assert run.output["outcome"] == "timeout"
     assert checks(run)[-1][0] == timeout
+
+
+def test_a_300_second_analysis_keeps_its_history_small():
+    policy = PollingPolicy(timeout_seconds=300, initial_interval_seconds=2, max_interval_seconds=10)
+    script = ["Running"] * 31 + ["Succeeded"]  # done at the last check before the 300 s deadline
+    run = replay(HANDLE, job(policy), START, service(script))
+    assert run.output["outcome"] == "succeeded"
+    # About eight history events per check (task scheduled/completed, timer created/fired, episode markers),
+    # and no result in it: the size stays small whatever the result size.
+    assert run.events <= 8 * run.output["checks"] + 10
+    assert len(run.histories[-1]) <= 64 * 1024

@@ -3,16 +3,19 @@ import json
 import pytest
 
 from domain.analyze_request import (
+    UrlPolicy,
     ValidationError,
-    check_group_id,
     check_idempotency_key,
     parse_analyze_request,
 )
+from domain.caller_scope import ScopeError, scope_for
+
+POLICY = UrlPolicy(allowed_hosts=("*.example.com", "example.com"))
 
 
-def parse(body, analyzer="prebuilt-invoice", max_inputs=3, max_bytes=10_000):
+def parse(body, analyzer="prebuilt-invoice", max_inputs=3, max_bytes=10_000, policy=POLICY):
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return parse_analyze_request(analyzer, raw, max_inputs=max_inputs, max_bytes=max_bytes)
+    return parse_analyze_request(analyzer, raw, max_inputs=max_inputs, max_bytes=max_bytes, url_policy=policy)
 
 
 def code_of(body, **kwargs):
@@ -43,7 +46,7 @@ def test_frontend_body_with_unknown_fields_is_accepted():
         {"fileId": "invoices/2024/b.pdf"},
     )
     assert request.file_ids == ("invoices/2024/b.pdf",)
-    assert (request.pages, request.locale, request.case_id) == ("1-3,5", "en-US", "case-7")
+    assert (request.pages, request.case_id) == ("1-3,5", "case-7")
 
 
 def test_analyzer_id_in_body_is_optional():
@@ -79,7 +82,18 @@ def test_analyzer_id_in_body_is_optional():
         ({"inputFiles": ["a\nb.pdf"]}, "InvalidFileId"),
         ({"inputFiles": ["x" * 1025]}, "InvalidFileId"),
         ({"inputFiles": ["https://a.example.com/x"], "pages": "all"}, "InvalidRequest"),
-        ({"inputFiles": ["https://a.example.com/x"], "locale": "english please"}, "InvalidRequest"),
+        ({"inputFiles": ["https://a.example.com/x"], "pages": "3-1"}, "InvalidRequest"),
+        ({"inputFiles": ["https://a.example.com/x"], "pages": "0-2"}, "InvalidRequest"),
+        ({"inputFiles": ["https://elsewhere.org/x.pdf"]}, "InputHostNotAllowed"),
+        ({"inputFiles": ["https://169.254.169.254/latest/meta-data"]}, "InvalidInputUrl"),
+        ({"inputFiles": ["https://[fe80::1]/x"]}, "InvalidInputUrl"),
+        ({"inputFiles": ["https://metadata.google.internal/x"]}, "InvalidInputUrl"),
+        ({"inputFiles": ["https://a.example.com/x\r\nHost: evil"]}, "InvalidInputUrl"),
+        ({"inputFiles": ["https://a.example.com/x\u0000"]}, "InvalidInputUrl"),
+        ({"inputFiles": ["https://@a.example.com/x"]}, "InvalidInputUrl"),
+        ({"inputFiles": ["a\u0085b.pdf"]}, "InvalidFileId"),
+        ({"inputFiles": ["a\u009bb.pdf"]}, "InvalidFileId"),
+        ({"inputFiles": ["a\u007fb.pdf"]}, "InvalidFileId"),
     ],
 )
 def test_invalid_requests_are_rejected_with_a_stable_code(body, code):
@@ -95,18 +109,76 @@ def test_analyzer_ids_outside_the_service_pattern_are_rejected(analyzer):
     assert code_of({"inputFiles": ["https://a.example.com/x"]}, analyzer=analyzer) == "InvalidAnalyzerId"
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:10000/devstoreaccount1/c/x.pdf", "http://localhost:8080/x.pdf"])
-def test_plain_http_is_allowed_for_loopback_hosts(url):
-    assert parse({"inputFiles": [url]}).inputs == ({"url": url},)
+def test_plain_http_only_in_development():
+    url = "http://files.example.com/x.pdf"
+    assert code_of({"inputFiles": [url]}) == "InvalidInputUrl"
+    development = UrlPolicy(allowed_hosts=("files.example.com",), allow_http=True)
+    assert parse({"inputFiles": [url]}, policy=development).inputs == ({"url": url},)
 
 
-def test_group_and_idempotency_headers_are_checked():
-    check_group_id("3f2a9c1e-aaaa-bbbb")
+def test_no_allowed_hosts_means_no_urls_at_all():
+    assert code_of({"inputFiles": ["https://a.example.com/x"]}, policy=UrlPolicy()) == "InputHostNotAllowed"
+
+
+def test_wildcards_match_subdomains_only():
+    policy = UrlPolicy(allowed_hosts=("*.blob.core.windows.net",))
+    assert policy.allows_host("acct.blob.core.windows.net")
+    assert not policy.allows_host("blob.core.windows.net")
+    assert not policy.allows_host("evilblob.core.windows.net")
+
+
+def test_lone_surrogates_in_file_ids_are_refused_not_sent_on():
+    assert code_of(b'{"inputFiles": ["a\\ud800b.pdf"]}') == "InvalidFileId"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 1000 + b"]" * 1000,
+        b'{"inputFiles": ["https://a.example.com/x"], "n": ' + b"9" * 5000 + b"}",
+        b'{"inputFiles": ["https://a.example.com/x"], "n": NaN}',
+    ],
+)
+def test_hostile_json_is_a_clean_400(body):
+    assert code_of(body) == "InvalidJson"
+
+
+def test_locale_is_accepted_and_ignored_like_the_other_legacy_fields():
+    a = parse({"inputFiles": ["https://a.example.com/x"], "locale": "en-US"})
+    b = parse({"inputFiles": ["https://a.example.com/x"], "locale": "anything at all"})
+    assert a.fingerprint_source() == b.fingerprint_source()  # no false 409 for a locale difference
+
+
+def test_idempotency_key_is_checked():
     check_idempotency_key("order-123:attempt")
     with pytest.raises(ValidationError):
-        check_group_id("../etc")
-    with pytest.raises(ValidationError):
         check_idempotency_key("has space")
+
+
+class Caller:
+    def __init__(self, user_id=None, groups=(), anonymous=False, overage=False):
+        self.user_id, self.groups, self.anonymous, self.groups_overage = user_id, frozenset(groups), anonymous, overage
+
+
+def test_scope_is_the_group_only_when_the_identity_grants_it():
+    member = Caller("user-1", groups=["g-1"])
+    assert scope_for(member, "g-1") == {"kind": "group", "id": "g-1"}
+    assert scope_for(member, None) == {"kind": "user", "id": "user-1"}
+    with pytest.raises(ScopeError) as refused:
+        scope_for(member, "g-2")
+    assert (refused.value.status, refused.value.code) == (403, "GroupNotGranted")
+    with pytest.raises(ScopeError) as overage:
+        scope_for(Caller("user-1", overage=True), "g-2")
+    assert "overage" in overage.value.message
+    with pytest.raises(ScopeError) as malformed:
+        scope_for(member, "../etc")
+    assert (malformed.value.status, malformed.value.code) == (400, "InvalidGroupId")
+
+
+def test_anonymous_development_callers_are_trusted_with_the_header():
+    anonymous = Caller(anonymous=True)
+    assert scope_for(anonymous, "g-9") == {"kind": "group", "id": "g-9"}
+    assert scope_for(anonymous, None) == {"kind": "anonymous", "id": ""}
 
 
 def test_fingerprint_ignores_fields_that_do_not_change_the_analysis():

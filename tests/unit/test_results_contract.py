@@ -4,9 +4,11 @@ import pytest
 
 from domain.analysis_outcome import analysis_output
 from domain.results_contract import (
+    ResultsToRead,
     answer_for_orchestration,
     answer_for_service_status,
     error_answer,
+    merged_result,
     submitted_answer,
 )
 
@@ -18,12 +20,16 @@ BODY = {
 }
 
 
+LOCATION = "https://cu.example/contentunderstanding/analyzerResults/azure-1?api-version=2025-11-01"
+FILES = [{"serviceOperationId": "azure-1", "operationLocation": LOCATION, "serviceStatus": "Succeeded"}]
+
+
 def output(outcome, **kwargs):
     return analysis_output(
         outcome,
         analyzer_id="prebuilt-invoice",
-        azure_operation_id="azure-1",
-        attempts=3,
+        files=FILES,
+        checks=3,
         elapsed_seconds=42.25,
         completed_at="2026-11-29T12:00:42+00:00",
         **kwargs,
@@ -47,18 +53,24 @@ def test_submitted_answer_is_what_the_seed_promised():
 def test_running_operations_answer_202_processing_with_progress(runtime_status):
     custom = {
         "phase": "polling",
-        "azureStatus": "Running",
-        "attempts": 4,
+        "serviceStatus": "Running",
+        "outcome": None,
+        "checks": 4,
         "lastCheckedAt": "2026-11-29T12:00:10+00:00",
+        "filesTotal": 2,
+        "filesDone": 1,
     }
     answer = orchestration(runtime_status, custom=custom)
     assert answer.status == 202
     assert answer.body["status"] == "processing"
     assert answer.body["elapsed_seconds"] == 12.3
     assert answer.body["progress"] == {
+        "phase": "polling",
         "azureStatus": "Running",
         "attempts": 4,
         "lastCheckedAt": "2026-11-29T12:00:10+00:00",
+        "filesTotal": 2,
+        "filesDone": 1,
     }
     assert answer.headers["Retry-After"] == "5"
     assert answer.headers["Location"].endswith("/results/op-1")
@@ -66,12 +78,32 @@ def test_running_operations_answer_202_processing_with_progress(runtime_status):
 
 def test_pending_without_custom_status_still_has_a_progress_object():
     answer = orchestration("Pending")
-    assert answer.body["progress"] == {"azureStatus": None, "attempts": 0, "lastCheckedAt": None}
+    assert answer.body["progress"]["azureStatus"] is None
+    assert (answer.body["progress"]["phase"], answer.body["progress"]["attempts"]) == ("submitting", 0)
 
 
-def test_success_answers_200_with_the_service_body_unchanged():
-    answer = orchestration("Completed", output("succeeded", result=BODY))
-    assert (answer.status, answer.body) == (200, BODY)
+def test_success_says_where_to_read_the_result():
+    answer = orchestration("Completed", output("succeeded"))
+    assert answer == ResultsToRead("op-1", (LOCATION,))
+
+
+def test_one_files_result_is_the_service_body_unchanged():
+    assert merged_result("op-1", [BODY]) is BODY
+
+
+def test_several_files_merge_into_the_service_shape_in_input_order():
+    def body(name, pages):
+        return {
+            "id": f"svc-{name}",
+            "status": "Succeeded",
+            "result": {"analyzerId": "a", "apiVersion": "2025-11-01", "warnings": [], "contents": [{"path": name}]},
+            "usage": {"documentPagesStandard": pages, "tokens": {"gpt-4.1-input": 10}},
+        }
+
+    merged = merged_result("op-1", [body("first", 2), body("second", 3)])
+    assert (merged["id"], merged["status"]) == ("op-1", "Succeeded")
+    assert [c["path"] for c in merged["result"]["contents"]] == ["first", "second"]
+    assert merged["usage"] == {"documentPagesStandard": 5, "tokens": {"gpt-4.1-input": 20}}
 
 
 @pytest.mark.parametrize(

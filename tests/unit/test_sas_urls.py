@@ -1,13 +1,26 @@
 from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlsplit
 
-from input_files.sas_urls import SasUrlFactory, account_key_from_connection_string, container_for_group
+import pytest
+
+from input_files.sas_urls import (
+    LEGACY_GROUP_PREFIX_LAYOUT,
+    SasUrlFactory,
+    account_key_from_connection_string,
+    container_for_scope,
+    scope_container_name,
+)
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
 
 
-def test_group_container_uses_the_first_eight_characters_of_the_group():
-    location = container_for_group("https://acct.blob.core.windows.net/pro-input-files", "ABCDEF123456")
+GROUP = {"kind": "group", "id": "ABCDEF123456"}
+
+
+def test_legacy_layout_uses_the_first_eight_characters_of_the_group():
+    location = container_for_scope(
+        "https://acct.blob.core.windows.net/pro-input-files", GROUP, LEGACY_GROUP_PREFIX_LAYOUT
+    )
     assert location.container == "pro-input-files-group-abcdef12"
     assert location.account_name == "acct"
     assert (
@@ -17,7 +30,7 @@ def test_group_container_uses_the_first_eight_characters_of_the_group():
 
 
 def test_path_style_endpoints_such_as_azurite_keep_the_account_in_the_path():
-    location = container_for_group("http://127.0.0.1:10000/devstoreaccount1/pro-input-files", None)
+    location = container_for_scope("http://127.0.0.1:10000/devstoreaccount1/pro-input-files", None)
     assert location.account_url == "http://127.0.0.1:10000/devstoreaccount1"
     assert location.account_name == "devstoreaccount1"
     assert location.container == "pro-input-files"
@@ -37,11 +50,33 @@ def test_account_key_sas_is_read_only_and_expires_soon():
     factory = SasUrlFactory(
         "http://127.0.0.1:10000/devstoreaccount1/pro-input-files", "UseDevelopmentStorage=true", 900
     )
-    url = factory.url_for("invoices/a.pdf", "group-1234", now=NOW)
+    scope = {"kind": "group", "id": "0a1b2c3d-0000-4000-8000-00000000abcd"}
+    url = factory.url_for("invoices/a.pdf", scope, now=NOW)
     parts = urlsplit(url)
-    assert parts.path == "/devstoreaccount1/pro-input-files-group-group-12/invoices/a.pdf"
+    assert parts.path == "/devstoreaccount1/pro-input-files-g-0a1b2c3d-0000-4000-8000-00000000abcd/invoices/a.pdf"
     query = parse_qs(parts.query)
     assert query["sp"] == ["r"]
     assert query["se"] == ["2026-11-29T12:15:00Z"]
     assert query["sr"] == ["b"]
     assert query["sig"][0]
+
+
+def test_per_scope_layout_never_shares_a_container_between_scopes():
+    """Groups sharing their first 8 characters shared a container (and SAS URLs) in the old layout."""
+    names = {
+        scope_container_name("pro-input-files", {"kind": kind, "id": scope_id})
+        for kind in ("group", "user")
+        for scope_id in ("abcdefgh-1", "ABCDEFGH-2", "abcdefgh", "0a1b2c3d-0000-4000-8000-00000000abcd")
+    }
+    assert len(names) == 8
+    assert all(len(name) <= 63 and name == name.lower() and "_" not in name for name in names)
+    legacy = {
+        scope_container_name("pro-input-files", {"kind": "group", "id": g}, LEGACY_GROUP_PREFIX_LAYOUT)
+        for g in ("abcdefgh-1", "ABCDEFGH-2")
+    }
+    assert legacy == {"pro-input-files-group-abcdefgh"}  # the documented collision of the legacy layout
+
+
+@pytest.mark.parametrize("scope", [None, {"kind": "anonymous", "id": ""}])
+def test_anonymous_callers_use_the_base_container(scope):
+    assert scope_container_name("pro-input-files", scope) == "pro-input-files"

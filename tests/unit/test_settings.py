@@ -2,7 +2,13 @@ import pytest
 
 from config.settings import SettingsError, load_settings
 
-BASE = {"CONTENT_UNDERSTANDING_ENDPOINT": "https://example.services.ai.azure.com/"}
+BASE = {
+    "CONTENT_UNDERSTANDING_ENDPOINT": "https://example.services.ai.azure.com/",
+    "DURABLE_TASK_HUB_NAME": "ContentAnalysis",
+    "PURGE_SCHEDULE": "0 */5 * * * *",
+    "AUTH_TENANT_ID": "00000000-0000-0000-0000-000000000001",
+    "AUTH_AUDIENCES": "api://content-analysis",
+}
 
 
 def test_defaults_are_the_documented_ones():
@@ -71,5 +77,39 @@ def test_bad_values_are_rejected_with_a_clear_message(overrides, named):
 
 
 def test_loopback_http_is_allowed_for_local_development():
-    settings = load_settings({"CONTENT_UNDERSTANDING_ENDPOINT": "http://localhost:7072"})
+    settings = load_settings({**BASE, "CONTENT_UNDERSTANDING_ENDPOINT": "http://localhost:7072"})
     assert settings.content_understanding_endpoint == "http://localhost:7072"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"CONTENT_UNDERSTANDING_API_VERSION": "2025-05-01-preview"}, "retired"),
+        ({"CONTENT_UNDERSTANDING_API_VERSION": "2099-01-01"}, "GA version"),
+        ({"DURABLE_TASK_HUB_NAME": ""}, "DURABLE_TASK_HUB_NAME is required"),
+        ({"DURABLE_TASK_HUB_NAME": "bad-name"}, "3-45 letters and digits"),
+        ({"AUTH_MODE": "none"}, "local development only"),
+        ({"AUTH_MODE": "sometimes"}, "AUTH_MODE must be one of"),
+        ({"AUTH_TENANT_ID": ""}, "AUTH_TENANT_ID is required"),
+        ({"CONTENT_UNDERSTANDING_KEY": "local-simulator-key"}, "simulator's key"),
+        ({"INPUT_CONTAINER_URL": "http://127.0.0.1:10000/devstoreaccount1/c"}, "Azurite"),
+        ({"LEGACY_RESULTS_LOOKUP": "true"}, "LEGACY_RESULTS_CUTOVER"),
+        ({"CORS_ALLOWED_ORIGINS": "https://app.example.com/path"}, "CORS_ALLOWED_ORIGINS"),
+    ],
+)
+def test_settings_that_cannot_work_refuse_to_start_with_one_sentence_each(overrides, named):
+    with pytest.raises(SettingsError, match=named) as caught:
+        load_settings({**BASE, **overrides})
+    assert len(caught.value.problems) == 1
+    assert "\n" not in caught.value.problems[0]
+
+
+def test_anonymous_mode_is_allowed_in_development():
+    settings = load_settings({**BASE, "AUTH_MODE": "none", "AZURE_FUNCTIONS_ENVIRONMENT": "Development"})
+    assert settings.auth_mode == "none" and settings.is_development
+
+
+def test_allowed_input_hosts_default_to_the_input_container_host():
+    settings = load_settings({**BASE, "INPUT_CONTAINER_URL": "https://acct.blob.core.windows.net/pro-input-files"})
+    assert settings.allowed_input_hosts == ("acct.blob.core.windows.net",)
+    assert load_settings(BASE).allowed_input_hosts == ()

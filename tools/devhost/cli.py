@@ -14,8 +14,9 @@ import traceback
 from pathlib import Path
 
 from tools.devhost.console import configure_logging
+from tools.devhost.cors import CORS_ORIGINS_SETTING, cors_policy
 from tools.devhost.host import DEFAULT_STATE_DIR, STATE_DIR_ENV, HostOptions, StartupError, serve
-from tools.devhost.settings import apply_local_settings
+from tools.devhost.settings import apply_local_settings, read_request_body_size_limit
 
 DEFAULT_PORT = 7071
 FUNCTION_GRACE_SECONDS = 8.0
@@ -31,6 +32,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--state-dir",
         default=None,
         help=f"Durable state folder (default: ${STATE_DIR_ENV} or <app-dir>/{DEFAULT_STATE_DIR})",
+    )
+    parser.add_argument(
+        "--cors",
+        default=None,
+        help="comma-separated origins allowed to call the functions (added to Host.CORS and CORS_ALLOWED_ORIGINS)",
+    )
+    parser.add_argument(
+        "--cors-credentials", action="store_true", help="allow credentialed cross-origin requests (as func start)"
     )
     parser.add_argument("--verbose", action="store_true", help="debug logging")
     return parser.parse_args(argv)
@@ -50,12 +59,22 @@ def main(argv: list[str] | None = None) -> int:
         log.info("Applied %d settings from local.settings.json", len(settings.applied))
     port = args.port if args.port is not None else (settings.local_http_port or DEFAULT_PORT)
     state_dir = Path(args.state_dir or os.environ.get(STATE_DIR_ENV) or app_dir / DEFAULT_STATE_DIR)
+    try:  # the platform's CORS: Host.CORS, --cors and the app setting (environment first, then Values)
+        cors = cors_policy(
+            [settings.cors, args.cors, os.environ.get(CORS_ORIGINS_SETTING)],
+            credentials=args.cors_credentials or settings.cors_credentials,
+        )
+    except ValueError as exc:
+        print(f"devhost: CORS: {exc}", file=sys.stderr)
+        return 1
     options = HostOptions(
         app_dir=app_dir,
         state_dir=state_dir.resolve(),
         host=args.host,
         port=port,
         verbose=args.verbose,
+        max_request_body_bytes=read_request_body_size_limit(),
+        cors=cors,
     )
     sys.path[:] = [entry or os.getcwd() for entry in sys.path]  # keep imports working after chdir
     os.chdir(app_dir)  # the worker runs with the app root as working directory

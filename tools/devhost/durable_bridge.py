@@ -6,8 +6,10 @@ dispatches to), so user code sees exactly the objects it would see under ``func 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
+from azure.durable_functions.models.utils import http_utils
 from azure.functions import meta
 from azure.functions.durable_functions import ActivityTriggerConverter, OrchestrationTriggerConverter
 
@@ -41,3 +43,15 @@ def activity_invoker(spec: FunctionSpec, invoker: Invoker) -> Callable[[str | No
         return ActivityTriggerConverter.encode(result, expected_type=None).value
 
     return invoke
+
+
+async def close_sdk_client_session() -> None:
+    """Close the aiohttp session the SDK's ``DurableOrchestrationClient`` shares across calls.
+
+    The only private SDK function devhost uses, kept here alone. azure-functions-durable 1.7.0 opens one
+    module-level session on the first client call and offers no public way to close it (the Python worker
+    never does: the process exits). devhost runs one event loop per host (and tests one per harness), so the
+    session must be closed before its loop goes away, or aiohttp warns "Unclosed client session".
+    """
+    with contextlib.suppress(Exception):  # nothing was opened, or it belongs to a loop that is already gone
+        await http_utils._close_session()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-import inspect
 import logging
 import os
 import signal
@@ -20,8 +19,10 @@ from typing import Any
 from aiohttp import web
 
 from tools.devhost.console import emit
-from tools.devhost.durable_bridge import activity_invoker, orchestrator_invoker
-from tools.devhost.http_triggers import MAX_REQUEST_BODY_BYTES, HttpTriggerHandler
+from tools.devhost.cors import CorsPolicy, install_cors
+from tools.devhost.durable import DurableEngine, add_durable_routes, client_binding_json
+from tools.devhost.durable_bridge import activity_invoker, close_sdk_client_session, orchestrator_invoker
+from tools.devhost.http_triggers import HttpTriggerHandler
 from tools.devhost.indexing import (
     ACTIVITY_TRIGGER,
     HTTP_TRIGGER,
@@ -31,7 +32,7 @@ from tools.devhost.indexing import (
     index_functions,
 )
 from tools.devhost.invocation import Invoker
-from tools.devhost.settings import HostConfig, read_host_config
+from tools.devhost.settings import DEFAULT_REQUEST_BODY_SIZE_LIMIT, HostConfig, read_host_config
 from tools.devhost.timers import TimerScheduler, prepare_timers
 
 log = logging.getLogger("devhost")
@@ -49,6 +50,8 @@ class HostOptions:
     host: str = "127.0.0.1"
     port: int = 7071
     verbose: bool = False
+    max_request_body_bytes: int = DEFAULT_REQUEST_BODY_SIZE_LIMIT  # FUNCTIONS_REQUEST_BODY_SIZE_LIMIT
+    cors: CorsPolicy | None = None  # None: no CORS handling (no origin configured)
 
 
 class StartupError(RuntimeError):
@@ -87,38 +90,30 @@ class FunctionsHost:
         self._socket = _bind(options.host, options.port)
         self.port: int = self._socket.getsockname()[1]
         self.base_url = f"http://{_client_host(options.host)}:{self.port}"
-        self._engine: Any = None
-        self._durable: ModuleType | None = None
+        self._engine: DurableEngine | None = None
         self._runner: web.AppRunner | None = None
         self._timers: TimerScheduler | None = None
 
     # ------------------------------------------------------------------------------------------ durable
 
     def _durable_client_value(self, task_hub: str | None) -> str:
-        return _client_binding(self._durable, self.base_url, task_hub or self.config.task_hub)
+        if self._engine is None:
+            raise RuntimeError("Durable client requested but the Durable engine is not running")
+        return _client_binding(self.base_url, task_hub or self.config.task_hub)
 
     def _setup_durable(self) -> None:
         durable_specs = [s for s in self.specs if s.trigger_type in (ORCHESTRATION_TRIGGER, ACTIVITY_TRIGGER)]
         needs_durable = durable_specs or any(s.durable_clients for s in self.specs)
         if not needs_durable:
             return
-        try:
-            durable = importlib.import_module("tools.devhost.durable")
-        except ImportError as exc:
-            log.error("Durable Functions are unavailable (devhost.durable cannot be imported: %s)", exc)
-            return
-        missing = [n for n in ("DurableEngine", "add_durable_routes", "client_binding_json") if not hasattr(durable, n)]
-        if missing:
-            log.error("Durable Functions are unavailable (devhost.durable lacks %s)", ", ".join(missing))
-            return
-        self._durable = durable
         self.options.state_dir.mkdir(parents=True, exist_ok=True)
-        self._engine = self._durable.DurableEngine(
+        self._engine = DurableEngine(
             self.options.state_dir / DURABLE_DB_FILE,
             task_hub=self.config.task_hub,
             activity_workers=self.config.max_concurrent_activities,
+            orchestrator_workers=self.config.max_concurrent_orchestrations,
             logger=logging.getLogger("devhost.durable"),
-            **_optional_engine_kwargs(durable.DurableEngine, log_function_executions=False),
+            log_function_executions=False,  # the invokers already log Executing/Executed
         )
         for spec in durable_specs:
             if spec.trigger_type == ORCHESTRATION_TRIGGER:
@@ -129,13 +124,22 @@ class FunctionsHost:
     # ------------------------------------------------------------------------------------------ lifecycle
 
     def build_web_app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_REQUEST_BODY_BYTES)
-        if self._engine is not None and self._durable is not None:
-            self._durable.add_durable_routes(app, self._engine)
+        app = web.Application(client_max_size=self.options.max_request_body_bytes)
+        if self.options.cors is not None:
+            install_cors(app, self.options.cors)
+        if self._engine is not None:
+            add_durable_routes(app, self._engine)
         app.router.add_get("/admin/host/status", self._host_status)
         app.router.add_post("/admin/functions/{name}", self._invoke_non_http)
-        handler = HttpTriggerHandler(self.specs, self.invoker, self._durable_client_value, lambda: self.base_url)
-        app.router.add_route("*", "/{tail:.*}", handler)
+        handler = HttpTriggerHandler(
+            self.specs,
+            self.invoker,
+            self._durable_client_value,
+            lambda: self.base_url,
+            self.options.max_request_body_bytes,
+        )
+        # Any path, including percent-encoded control characters (".*" would not match a decoded newline).
+        app.router.add_route("*", r"/{tail:[\s\S]*}", handler, expect_handler=handler.expect)
         return app
 
     async def start(self) -> None:
@@ -162,7 +166,7 @@ class FunctionsHost:
                 await self._engine.stop()
             except Exception:
                 log.exception("Durable engine did not stop cleanly")
-        await _close_durable_client_session()
+        await close_sdk_client_session()
         self.invoker.close()
 
     def _print_functions(self) -> None:
@@ -178,6 +182,8 @@ class FunctionsHost:
                 emit(f"        {spec.name}: {spec.trigger_type}")
             emit()
         emit(f"Task hub: {self.config.task_hub}   Route prefix: '{self.config.route_prefix}'")
+        if self.options.cors is not None:
+            emit(f"CORS allowed origins: {self.options.cors.describe()}")
 
     # ------------------------------------------------------------------------------------ admin endpoints
 
@@ -191,29 +197,9 @@ class FunctionsHost:
         return web.Response(status=202)
 
 
-async def _close_durable_client_session() -> None:
-    """The SDK keeps one shared aiohttp session for its client calls; the worker never closes it, we do."""
-    with contextlib.suppress(Exception):
-        from azure.durable_functions.models.utils import http_utils
-
-        await http_utils._close_session()
-
-
-def _optional_engine_kwargs(engine_class: type, **wanted: Any) -> dict[str, Any]:
-    """Pass newer engine options only when the engine accepts them (the invokers already log executions)."""
-    parameters = inspect.signature(engine_class).parameters
-    return {k: v for k, v in wanted.items() if k in parameters}
-
-
 @lru_cache(maxsize=32)
-def _client_binding_cached(durable: ModuleType, base_url: str, task_hub: str) -> str:
-    return durable.client_binding_json(base_url, task_hub)
-
-
-def _client_binding(durable: ModuleType | None, base_url: str, task_hub: str) -> str:
-    if durable is None:
-        raise RuntimeError("Durable client requested but the Durable engine is unavailable")
-    return _client_binding_cached(durable, base_url, task_hub)
+def _client_binding(base_url: str, task_hub: str) -> str:
+    return client_binding_json(base_url, task_hub)
 
 
 def _bind(host: str, port: int) -> socket.socket:

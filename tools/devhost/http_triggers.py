@@ -2,7 +2,9 @@
 
 Behaviour copied from the Functions host: a path that matches no route, or matches a route whose
 ``methods`` exclude the request method, gets 404 with an empty body (the host does not answer 405,
-see Azure/azure-functions-host#10098); an unhandled exception gets 500 with an empty body.
+see Azure/azure-functions-host#10098); an unhandled exception gets 500 with an empty body; a body larger
+than ``FUNCTIONS_REQUEST_BODY_SIZE_LIMIT`` gets 413 before the function runs (Kestrel's MaxRequestBodySize:
+a declared Content-Length is refused before any of the body is read, a chunked body once it grows past it).
 """
 
 from __future__ import annotations
@@ -12,15 +14,14 @@ from collections.abc import Callable
 from typing import Any
 
 import azure.functions as func
-from aiohttp import web
+from aiohttp import hdrs, web
+from aiohttp.http import HttpVersion11
 from multidict import CIMultiDict
 
 from tools.devhost.indexing import FunctionSpec, sorted_http_routes
 from tools.devhost.invocation import REASON_HTTP, Invoker
 
 log = logging.getLogger("devhost")
-
-MAX_REQUEST_BODY_BYTES = 100 * 1024 * 1024  # the host's default maxRequestBodySize (~100 MB)
 
 
 def select_route(routes: list[FunctionSpec], method: str, raw_path: str) -> tuple[FunctionSpec, dict[str, str]] | None:
@@ -43,7 +44,9 @@ class HttpTriggerHandler:
         invoker: Invoker,
         durable_client_value: Callable[[str | None], str],
         base_url: Callable[[], str],
+        max_body_bytes: int,
     ) -> None:
+        self._max_body_bytes = max_body_bytes
         self._routes = sorted_http_routes(specs)
         self._invoker = invoker
         self._durable_client_value = durable_client_value
@@ -55,7 +58,17 @@ class HttpTriggerHandler:
             log.debug("No function matched %s %s", request.method, request.rel_url.path)
             return web.Response(status=404)
         spec, route_values = selected
-        body = await request.read()
+        body = await read_body(request, self._max_body_bytes)
+        if body is None:
+            log.info(
+                "%s %s: request body larger than %d bytes (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT), answered 413",
+                request.method,
+                request.rel_url.path,
+                self._max_body_bytes,
+            )
+            refused = web.Response(status=413)
+            refused.force_close()  # as Kestrel: the rest of the body is not read, the connection ends
+            return refused
         http_request = func.HttpRequest(
             method=request.method,
             url=self._absolute_url(request),
@@ -77,10 +90,33 @@ class HttpTriggerHandler:
             log.exception("Function '%s' returned a value that is not an HTTP response", spec.name)
             return web.Response(status=500)
 
+    async def expect(self, request: web.Request) -> None:
+        """``Expect: 100-continue``: like Kestrel, never invite a body that is declared too large."""
+        if request.version != HttpVersion11:
+            return
+        if request.headers.get(hdrs.EXPECT, "").lower() != "100-continue":
+            raise web.HTTPExpectationFailed(text=f"Unknown Expect: {request.headers[hdrs.EXPECT]}")
+        if request.content_length is None or request.content_length <= self._max_body_bytes:
+            await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            request.writer.output_size = 0  # the response proper has not started
+
     def _absolute_url(self, request: web.Request) -> str:
         host = request.headers.get("Host")
         base = f"{request.scheme}://{host}" if host else self._base_url()
         return base + request.rel_url.raw_path_qs
+
+
+async def read_body(request: web.Request, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it is known to be larger than ``limit`` bytes."""
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        return None  # refused on the header: nothing of the body has been read
+    body = bytearray()
+    while chunk := await request.content.readany():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 def to_aiohttp_response(result: Any) -> web.Response:

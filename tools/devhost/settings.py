@@ -19,6 +19,9 @@ log = logging.getLogger("devhost")
 
 DEFAULT_ROUTE_PREFIX = "api"
 DEFAULT_TASK_HUB = "TestHubName"
+DEFAULT_MAX_CONCURRENT_FUNCTIONS = 8  # per kind (activity, orchestrator) when host.json does not say
+REQUEST_BODY_SIZE_LIMIT_SETTING = "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"
+DEFAULT_REQUEST_BODY_SIZE_LIMIT = 104857600  # the Functions host's default (100 MiB)
 _SETTING_REF = re.compile(r"%([^%]+)%")
 _HUB_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,44}$")
 
@@ -32,6 +35,8 @@ class LocalSettings:
     applied: tuple[str, ...]  # names copied into the environment
     overridden: tuple[str, ...]  # names the environment already had (the environment wins)
     local_http_port: int | None
+    cors: str | None = None  # Host.CORS: comma-separated origins
+    cors_credentials: bool = False  # Host.CORSCredentials
 
 
 @dataclass(frozen=True)
@@ -62,11 +67,15 @@ def apply_local_settings(app_dir: Path, environ: MutableMapping[str, str] | None
             continue
         environ[name] = "" if value is None else str(value)
         applied.append(name)
-    port = (document.get("Host") or {}).get("LocalHttpPort")
+    host = {str(k).casefold(): v for k, v in (document.get("Host") or {}).items()}  # Core Tools ignores case
+    port = host.get("localhttpport")
+    credentials = host.get("corscredentials")
     return LocalSettings(
         applied=tuple(applied),
         overridden=tuple(overridden),
         local_http_port=int(port) if port not in (None, "") else None,
+        cors=str(host["cors"]) if host.get("cors") else None,
+        cors_credentials=credentials is True or str(credentials).lower() == "true",
     )
 
 
@@ -115,6 +124,41 @@ def read_host_config(app_dir: Path, environ: MutableMapping[str, str] | None = N
     return HostConfig(
         route_prefix=route_prefix,
         task_hub=hub,
-        max_concurrent_activities=int(durable.get("maxConcurrentActivityFunctions") or 8),
-        max_concurrent_orchestrations=int(durable.get("maxConcurrentOrchestratorFunctions") or 8),
+        max_concurrent_activities=_positive_int(durable, "maxConcurrentActivityFunctions"),
+        max_concurrent_orchestrations=_positive_int(durable, "maxConcurrentOrchestratorFunctions"),
     )
+
+
+def _positive_int(durable: dict, name: str) -> int:
+    """A concurrency limit from ``extensions.durableTask``; the extension refuses to start on a value below 1."""
+    value = durable.get(name)
+    if value is None:
+        return DEFAULT_MAX_CONCURRENT_FUNCTIONS
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1 or isinstance(value, bool):
+        raise SystemExit(f"devhost: host.json extensions.durableTask.{name} must be a positive integer, not {value!r}")
+    return number
+
+
+def read_request_body_size_limit(environ: MutableMapping[str, str] | None = None) -> int:
+    """``FUNCTIONS_REQUEST_BODY_SIZE_LIMIT`` in bytes (app setting), or the host's default when unset or invalid."""
+    environ = os.environ if environ is None else environ
+    raw = (environ.get(REQUEST_BODY_SIZE_LIMIT_SETTING) or "").strip()
+    if not raw:
+        return DEFAULT_REQUEST_BODY_SIZE_LIMIT
+    try:
+        limit = int(raw)
+    except ValueError:
+        limit = 0
+    if limit < 1:
+        log.warning(
+            "%s=%r is not a positive number of bytes; using the default %d",
+            REQUEST_BODY_SIZE_LIMIT_SETTING,
+            raw,
+            DEFAULT_REQUEST_BODY_SIZE_LIMIT,
+        )
+        return DEFAULT_REQUEST_BODY_SIZE_LIMIT
+    return limit

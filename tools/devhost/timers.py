@@ -28,6 +28,10 @@ log = logging.getLogger("devhost")
 _PAST_DUE_TOLERANCE = timedelta(seconds=1)
 
 
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 @dataclass
 class TimerFunction:
     spec: FunctionSpec
@@ -60,12 +64,10 @@ class TimerScheduler:
         timers: list[TimerFunction],
         invoker: Invoker,
         durable_client_value: Callable[[str | None], str],
-        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
         self._timers = timers
         self._invoker = invoker
         self._durable_client_value = durable_client_value
-        self._clock = clock
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
@@ -78,7 +80,7 @@ class TimerScheduler:
         timer = next((t for t in self._timers if t.spec.name.casefold() == wanted), None)
         if timer is None:
             return False
-        fire = self._fire(timer, self._clock(), past_due=False, reason=REASON_HTTP)
+        fire = self._fire(timer, _utcnow(), past_due=False, reason=REASON_HTTP)
         self._tasks.append(asyncio.create_task(fire))
         return True
 
@@ -93,14 +95,14 @@ class TimerScheduler:
     async def _run(self, timer: TimerFunction) -> None:
         last: datetime | None = None
         if timer.run_on_startup:
-            last = self._clock()
+            last = _utcnow()
             await self._fire(timer, last, past_due=False)
         while True:
-            now = self._clock()
+            now = _utcnow()
             due = timer.schedule.next_after(last if last is not None and last > now else now)
-            while (remaining := (due - self._clock()).total_seconds()) > 0:
+            while (remaining := (due - _utcnow()).total_seconds()) > 0:
                 await asyncio.sleep(remaining)  # loops because a sleep may wake a little early
-            fired_at = self._clock()
+            fired_at = _utcnow()
             await self._fire(timer, due, past_due=fired_at - due > _PAST_DUE_TOLERANCE, previous=last)
             last = due
 
@@ -123,6 +125,6 @@ class TimerScheduler:
         kwargs: dict[str, Any] = {timer.spec.trigger["name"]: request}
         for name, hub in timer.spec.durable_clients.items():
             kwargs[name] = self._durable_client_value(hub)
-        reason = reason or f"Timer fired at {self._clock().isoformat()}"
+        reason = reason or f"Timer fired at {_utcnow().isoformat()}"
         with contextlib.suppress(Exception):  # already logged by the invoker; the schedule goes on
             await self._invoker.invoke(timer.spec, kwargs, reason)

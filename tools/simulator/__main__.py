@@ -20,6 +20,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--submit-fail", type=int, default=0, help="next N analyze calls answer 503")
     parser.add_argument("--submit-throttle", type=int, default=0, help="next N analyze calls answer 429")
     parser.add_argument("--public-base-url", default=None, help="base URL for Operation-Location ({port} ok)")
+    parser.add_argument(
+        "--no-default-models",
+        action="store_true",
+        help="the resource has no default model deployments: analyzers that need a model fail unless the "
+        "request passes modelDeployments (or PATCH /contentunderstanding/defaults sets them)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no per-request log lines")
     return parser.parse_args(argv)
 
@@ -35,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         submit_fail=args.submit_fail,
         submit_throttle=args.submit_throttle,
         public_base_url=args.public_base_url,
+        default_models=not args.no_default_models,
         quiet=args.quiet,
     )
     stop = threading.Event()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SUPPORTED_API_VERSIONS = frozenset({"2025-11-01", "2025-05-01-preview", "2024-12-01-preview"})
+# GA only: the previews (2024-12-01-preview, 2025-05-01-preview) are answered like any unknown version.
+SUPPORTED_API_VERSIONS = frozenset({"2025-11-01"})
 
 
 @dataclass
@@ -24,3 +25,7 @@ class SimulatorOptions:
     public_base_url: str | None = None
     # Adds an opaque query parameter to Operation-Location that status/delete calls must send back.
     signed_operation_location: bool = False
+    # True: the resource has default model deployments (gpt-4.1, gpt-4.1-mini, text-embedding-3-large), as after
+    # PATCH /contentunderstanding/defaults. False (--no-default-models): none, so analyzers that need a generative
+    # model fail unless the request carries modelDeployments.
+    default_models: bool = True

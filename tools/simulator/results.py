@@ -12,7 +12,6 @@ PREBUILT_ANALYZERS: dict[str, str] = {
     "prebuilt-layout": "Extracts text, tables and layout.",
     "prebuilt-document": "Extracts content and layout from documents.",
     "prebuilt-documentSearch": "Extracts content and a summary for search (RAG).",
-    "prebuilt-documentAnalyzer": "Preview-era general document analyzer.",
     "prebuilt-invoice": "Extracts invoice fields.",
     "prebuilt-receipt": "Extracts receipt fields.",
     "prebuilt-idDocument": "Extracts identity document fields.",
@@ -52,9 +51,20 @@ _ID_DOCUMENT = [
 _CONTRACT = [
     ("Title", "string", "Master Services Agreement"),
     ("ExecutionDate", "date", "2025-10-15"),
-    ("Parties", "array", ["Contoso Ltd.", "Fabrikam Inc."]),
+    ("Parties", "array", [("string", "Contoso Ltd."), ("string", "Fabrikam Inc.")]),
 ]
 _SUMMARY = [("Summary", "string", "A simulated document used for local testing.")]
+
+# Analyzers that only extract content (no generative model, hence no model deployment needed).
+CONTENT_ONLY_ANALYZERS = frozenset({"prebuilt-read", "prebuilt-layout"})
+# Model names a generative prebuilt analyzer needs deployments for (GA: gpt-4.1 + text-embedding-3-large).
+PREBUILT_MODELS = {"completion": "gpt-4.1", "embedding": "text-embedding-3-large"}
+DEFAULT_MODEL_DEPLOYMENTS = {
+    "gpt-4.1": "gpt-4.1",
+    "gpt-4.1-mini": "gpt-4.1-mini",
+    "text-embedding-3-large": "text-embedding-3-large",
+}
+_TEXT_MIME_TYPES = frozenset({"text/plain", "text/html", "text/markdown", "text/csv", "application/json"})
 
 FIELDS_BY_ANALYZER: dict[str, list[tuple[str, str, Any]]] = {
     "prebuilt-invoice": _INVOICE,
@@ -62,7 +72,6 @@ FIELDS_BY_ANALYZER: dict[str, list[tuple[str, str, Any]]] = {
     "prebuilt-idDocument": _ID_DOCUMENT,
     "prebuilt-contract": _CONTRACT,
     "prebuilt-documentSearch": _SUMMARY,
-    "prebuilt-documentAnalyzer": _SUMMARY,
     "prebuilt-imageSearch": _SUMMARY,
     "prebuilt-audioSearch": _SUMMARY,
     "prebuilt-videoSearch": _SUMMARY,
@@ -77,6 +86,7 @@ _SAMPLE_BY_TYPE: dict[str, Any] = {
     "boolean": True,
     "json": {"sample": True},
 }
+_MAX_SCHEMA_DEPTH = 6
 _VALUE_KEY = {
     "string": "valueString",
     "date": "valueDate",
@@ -116,21 +126,43 @@ def guess_mime_type(item: dict[str, Any]) -> str:
 
 
 def fields_for(analyzer_id: str, analyzer: dict[str, Any] | None) -> list[tuple[str, str, Any]]:
-    """Prebuilt field sets, or one sample value per field of a custom analyzer's fieldSchema."""
+    """Prebuilt field sets, or one sample value per field of a custom analyzer's fieldSchema.
+
+    Values: a plain value for leaf types; {name: (type, value)} for objects; [(type, value), ...] for arrays.
+    """
     if analyzer_id in FIELDS_BY_ANALYZER:
         return FIELDS_BY_ANALYZER[analyzer_id]
     schema = (analyzer or {}).get("fieldSchema") or {}
     fields = schema.get("fields") if isinstance(schema, dict) else None
     if not isinstance(fields, dict):
         return []
-    result = []
-    for name, definition in fields.items():
-        field_type = definition.get("type", "string") if isinstance(definition, dict) else "string"
-        if field_type in ("array", "object"):
-            result.append((name, "string", f"{name} value"))
-        else:
-            result.append((name, field_type, _SAMPLE_BY_TYPE.get(field_type, "sample text")))
-    return result
+    definitions = schema.get("definitions") if isinstance(schema.get("definitions"), dict) else {}
+    return [(name, *_sample(definition, definitions, name, 0)) for name, definition in fields.items()]
+
+
+def _sample(definition: Any, definitions: dict[str, Any], name: str, depth: int) -> tuple[str, Any]:
+    """(type, value) for one ContentFieldDefinition: items/properties/$ref are followed (a few levels deep)."""
+    if not isinstance(definition, dict) or depth > _MAX_SCHEMA_DEPTH:
+        return "string", f"{name} value"
+    ref = definition.get("$ref")
+    if isinstance(ref, str):
+        target = definitions.get(ref.rsplit("/", 1)[-1])
+        return _sample(target, definitions, name, depth + 1)
+    field_type = definition.get("type", "string")
+    if field_type == "array":
+        items = definition.get("items") or {"type": "string"}
+        return "array", [_sample(items, definitions, f"{name} {i}", depth + 1) for i in (1, 2)]
+    if field_type == "object":
+        properties = definition.get("properties") if isinstance(definition.get("properties"), dict) else {}
+        return "object", {key: _sample(sub, definitions, key, depth + 1) for key, sub in properties.items()}
+    enum = definition.get("enum")
+    if field_type == "string" and isinstance(enum, list) and enum:
+        return "string", str(enum[0])
+    if field_type == "string":
+        return "string", f"{name} value"
+    if field_type not in _SAMPLE_BY_TYPE:
+        return "string", f"{name} value"
+    return field_type, _SAMPLE_BY_TYPE[field_type]
 
 
 def _field(field_type: str, value: Any, markdown: str, page: int) -> dict[str, Any]:
@@ -141,7 +173,7 @@ def _field(field_type: str, value: Any, markdown: str, page: int) -> dict[str, A
             "confidence": 0.91,
         }
     if field_type == "array":
-        return {"type": "array", "valueArray": [_field("string", v, markdown, page) for v in value]}
+        return {"type": "array", "valueArray": [_field(t, v, markdown, page) for t, v in value]}
     entry: dict[str, Any] = {"type": field_type, _VALUE_KEY.get(field_type, "valueString"): value}
     text = str(value)
     offset = markdown.find(text)
@@ -156,12 +188,26 @@ def _flat_texts(fields: list[tuple[str, str, Any]]) -> list[str]:
     texts = []
     for name, field_type, value in fields:
         if field_type == "object":
-            texts.extend(f"{name} {k}: {v}" for k, (_t, v) in value.items())
+            texts.extend(_flat_texts([(f"{name} {k}", t, v) for k, (t, v) in value.items()]))
         elif field_type == "array":
-            texts.extend(f"{name}: {v}" for v in value)
+            texts.extend(_flat_texts([(f"{name} {i}", t, v) for i, (t, v) in enumerate(value, 1)]))
         else:
             texts.append(f"{name}: {value}")
     return texts
+
+
+def required_models(analyzer_id: str, analyzer: dict[str, Any] | None) -> list[str]:
+    """Model names whose deployments an analysis with this analyzer needs ([] = content extraction only)."""
+    if analyzer_id in CONTENT_ONLY_ANALYZERS:
+        return []
+    if analyzer_id.startswith("prebuilt-"):
+        return sorted(set(PREBUILT_MODELS.values()))
+    if not fields_for(analyzer_id, analyzer):
+        return []
+    models = (analyzer or {}).get("models")
+    if not isinstance(models, dict) or not models:
+        models = PREBUILT_MODELS
+    return sorted({str(name) for name in models.values()})
 
 
 def build_content(
@@ -178,6 +224,8 @@ def build_content(
         target = int(result_kb * 1024)
         if len(markdown) < target:
             markdown += (filler * (target // len(filler) + 1))[: target - len(markdown)]
+    mime_type = guess_mime_type(item)
+    is_image = mime_type.startswith("image/") and mime_type != "image/tiff"
     tables: list[dict[str, Any]] = []
     if analyzer_id in ("prebuilt-layout", "prebuilt-invoice"):
         tables.append(
@@ -185,28 +233,85 @@ def build_content(
                 "rowCount": 2,
                 "columnCount": 2,
                 "cells": [
-                    {"kind": "columnHeader", "rowIndex": 0, "columnIndex": 0, "content": "Item"},
-                    {"kind": "columnHeader", "rowIndex": 0, "columnIndex": 1, "content": "Amount"},
-                    {"kind": "content", "rowIndex": 1, "columnIndex": 0, "content": "Consulting"},
-                    {"kind": "content", "rowIndex": 1, "columnIndex": 1, "content": "610.00"},
+                    {
+                        "kind": "columnHeader",
+                        "rowIndex": 0,
+                        "columnIndex": 0,
+                        "rowSpan": 1,
+                        "columnSpan": 1,
+                        "content": "Item",
+                    },
+                    {
+                        "kind": "columnHeader",
+                        "rowIndex": 0,
+                        "columnIndex": 1,
+                        "rowSpan": 1,
+                        "columnSpan": 1,
+                        "content": "Amount",
+                    },
+                    {
+                        "kind": "content",
+                        "rowIndex": 1,
+                        "columnIndex": 0,
+                        "rowSpan": 1,
+                        "columnSpan": 1,
+                        "content": "Consulting",
+                    },
+                    {
+                        "kind": "content",
+                        "rowIndex": 1,
+                        "columnIndex": 1,
+                        "rowSpan": 1,
+                        "columnSpan": 1,
+                        "content": "610.00",
+                    },
                 ],
+                "source": f"D({pages[0]},1.0,5.0,7.5,5.0,7.5,6.0,1.0,6.0)",
             }
         )
-    return {
+    content: dict[str, Any] = {
         "path": f"input{index}",
-        "kind": "document",
-        "mimeType": guess_mime_type(item),
         "markdown": markdown,
+        "fields": {name: _field(t, v, markdown, pages[0]) for name, t, v in fields},
+        "kind": "document",
         "startPageNumber": pages[0],
         "endPageNumber": pages[-1],
-        "unit": "inch",
+        "mimeType": mime_type,
+        "analyzerId": analyzer_id,
+        "unit": "pixel" if is_image else "inch",
         "pages": [
-            {"pageNumber": n, "width": 8.5, "height": 11, "spans": [{"offset": 0, "length": len(markdown)}]}
+            {
+                "pageNumber": n,
+                "angle": 0,
+                "width": 1700 if is_image else 8.5,
+                "height": 2200 if is_image else 11,
+                "spans": [{"offset": 0, "length": len(markdown)}],
+            }
             for n in pages
         ],
         "tables": tables,
-        "fields": {name: _field(t, v, markdown, pages[0]) for name, t, v in fields},
     }
+    return content
+
+
+def usage_for(analyzer_id: str, analyzer: dict[str, Any] | None, contents: list[dict[str, Any]]) -> dict[str, Any]:
+    """GA UsageDetails: pages per processing level, plus model tokens when a generative model ran."""
+    usage: dict[str, Any] = {"documentPagesMinimal": 0, "documentPagesBasic": 0, "documentPagesStandard": 0}
+    for content in contents:
+        pages = len(content["pages"])
+        if content["mimeType"] in _TEXT_MIME_TYPES:
+            usage["documentPagesMinimal"] += pages
+        elif analyzer_id == "prebuilt-read":
+            usage["documentPagesBasic"] += pages
+        else:
+            usage["documentPagesStandard"] += pages
+    models = required_models(analyzer_id, analyzer)
+    if models:
+        page_count = sum(len(c["pages"]) for c in contents)
+        usage["contextualizationTokens"] = 1000 * page_count
+        completion = next((m for m in models if not m.startswith("text-embedding")), models[0])
+        usage["tokens"] = {f"{completion}-input": 1500 * page_count, f"{completion}-output": 120 * page_count}
+    return usage
 
 
 def build_result(
@@ -217,14 +322,9 @@ def build_result(
     created_at: str,
     inputs: list[dict[str, Any]],
     result_kb: float,
+    string_encoding: str = "codePoint",
 ) -> dict[str, Any]:
     contents = [build_content(analyzer_id, analyzer, item, i + 1, result_kb) for i, item in enumerate(inputs)]
-    page_count = sum(len(c["pages"]) for c in contents)
-    extracts_fields = any(c["fields"] for c in contents)
-    usage: dict[str, Any] = {"documentStandardPages": page_count}
-    if extracts_fields:
-        usage["contextualizationTokens"] = 1000 * page_count
-        usage["tokens"] = {"gpt-4.1-input": 1500 * page_count, "gpt-4.1-output": 120 * page_count}
     return {
         "id": operation_id,
         "status": "Succeeded",
@@ -232,8 +332,9 @@ def build_result(
             "analyzerId": analyzer_id,
             "apiVersion": api_version,
             "createdAt": created_at,
+            "stringEncoding": string_encoding,
             "warnings": [],
             "contents": contents,
         },
-        "usage": usage,
+        "usage": usage_for(analyzer_id, analyzer, contents),
     }

@@ -1,27 +1,34 @@
-"""HTTP front of the simulator: routing, auth, error bodies, keep-alive, request logging."""
+"""HTTP front of the simulator on aiohttp's low-level server: routing, auth, error bodies, request logging.
+
+aiohttp parses HTTP/1.1 (keep-alive, chunked bodies, pipelining); this module only routes. Handlers run on
+one event loop (see handle.py for the thread that owns it); state lives in SimulatorState behind a lock.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import contextlib
 import json
 import re
-import socket
 import sys
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+
+from .entra import DEFAULT_TENANT, TokenIssuer, openid_configuration
 from .options import SUPPORTED_API_VERSIONS, SimulatorOptions
 from .results import build_result
 from .state import OUTCOMES, Operation, ScenarioControls, SimulatorState
 
 ANALYZER_ID_PATTERN = re.compile(r"^[a-zA-Z0-9._-]{1,64}$")
+TENANT_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 PROCESSING_LOCATIONS = frozenset({"geography", "dataZone", "global"})
 STRING_ENCODINGS = frozenset({"codePoint", "utf16", "utf8"})
 MAX_URL_LENGTH = 8192
@@ -29,7 +36,7 @@ ACCESS_DENIED_MESSAGE = (
     "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key "
     "for an active subscription and use a correct regional API endpoint for your resource."
 )
-_log_lock = threading.Lock()
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
 class ApiError(Exception):
@@ -70,156 +77,123 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass
+class Incoming:
+    """What routing needs from a request, independent of the HTTP library."""
+
+    method: str
+    path: str  # raw (still percent-encoded) path
+    query: dict[str, str]
+    headers: Any  # case-insensitive mapping
+    body: bytes
+
+
 def format_seconds(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-class SimulatorHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class SimulatorServer:
+    """The simulated service on one asyncio loop: start() binds, stop() closes listeners and connections."""
 
     def __init__(self, options: SimulatorOptions, state: SimulatorState) -> None:
         self.options = options
         self.state = state
-        self._sockets: set[socket.socket] = set()
-        self._sockets_lock = threading.Lock()
-        super().__init__((options.host, options.port), SimulatorRequestHandler)
+        self.issuer = TokenIssuer()
+        self.port = options.port
+        self._web: web.Server | None = None  # made in start(): it binds to the running loop
+        self._listener: asyncio.AbstractServer | None = None
 
-    def track(self, sock: socket.socket) -> None:
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.options.host}:{self.port}"
+
+    @property
+    def public_base(self) -> str:
+        """Base URL the service names itself by (Operation-Location fallback, token issuer)."""
+        configured = self.options.public_base_url
+        if configured:
+            return configured.replace("{port}", str(self.port)).rstrip("/")
+        return self.base_url
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._web = web.Server(self._handle, access_log=None, keepalive_timeout=120)
+        self._listener = await loop.create_server(
+            self._new_connection, self.options.host, self.options.port, reuse_address=True, backlog=256
+        )
+        self.port = int(self._listener.sockets[0].getsockname()[1])
+
+    def _new_connection(self) -> RequestHandler:
+        # One protocol instance per accepted TCP connection: the place to count connections.
         self.state.count_connection()
-        with self._sockets_lock:
-            self._sockets.add(sock)
+        assert self._web is not None
+        return self._web()
 
-    def untrack(self, sock: socket.socket) -> None:
-        with self._sockets_lock:
-            self._sockets.discard(sock)
-
-    def close_open_connections(self) -> None:
-        """Keep-alive handler threads block on idle sockets; shut them so stop() is immediate."""
-        with self._sockets_lock:
-            sockets = list(self._sockets)
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-
-class SimulatorRequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "ContentUnderstandingSimulator/1.0"
-    sys_version = ""
-    timeout = 120  # idle keep-alive connections are dropped eventually
-    server: SimulatorHTTPServer
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body go out in separate writes; without NODELAY, Nagle + delayed ACK add ~40 ms.
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.track(self.connection)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.untrack(self.connection)
-
-    # BaseHTTPRequestHandler logs the request line, whose query may carry SAS tokens: we log our own line.
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        self._dispatch()
-
-    def do_PUT(self) -> None:
-        self._dispatch()
-
-    def do_DELETE(self) -> None:
-        self._dispatch()
-
-    def do_PATCH(self) -> None:
-        self._dispatch()
+    async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+        if self._web is not None:
+            await self._web.shutdown(0.5)
+        if self._listener is not None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._listener.wait_closed(), timeout=2)
 
     # ------------------------------------------------------------------ plumbing
 
-    @property
-    def state(self) -> SimulatorState:
-        return self.server.state
-
-    def _read_body(self) -> bytes:
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks = []
-            while True:
-                size_line = self.rfile.readline(65537).split(b";", 1)[0].strip()
-                size = int(size_line or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-                        pass
-                    break
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline(65537)
-            return b"".join(chunks)
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _dispatch(self) -> None:
+    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         started = time.monotonic()
-        split = urlsplit(self.path)
-        path = split.path
-        query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+        if request.headers.get("Expect", "").lower() == "100-continue":
+            # curl sends Expect for bodies over 1 MB; the low-level server leaves the interim answer to us.
+            await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        body = await request.content.read()
+        raw_path = request.rel_url.raw_path
+        query = {key: request.query.getall(key)[-1] for key in request.query}
+        incoming = Incoming(request.method, raw_path, query, request.headers, body)
         try:
-            body = self._read_body()
-        except (ValueError, OSError):
-            self.close_connection = True
-            body = b""
-        try:
-            reply = self._route(self.command, path, query, body)
+            reply = self.route(incoming)
         except ApiError as exc:
             reply = Reply(exc.status, exc.body(), {"x-ms-error-code": exc.code, **exc.headers})
         except Exception as exc:  # a simulator bug must still produce a well-formed answer
-            reply = Reply(500, ApiError(500, "InternalServerError", f"simulator error: {exc!r}").body())
-            reply.headers["x-ms-error-code"] = "InternalServerError"
-        self._send(reply)
+            error = ApiError(500, "InternalServerError", f"simulator error: {exc!r}")
+            reply = Reply(500, error.body(), {"x-ms-error-code": "InternalServerError"})
+        response = self._response(reply, request.headers.get("x-ms-client-request-id"))
         self.state.count_response(reply.status)
-        if not self.server.options.quiet:
+        if not self.options.quiet:
             elapsed_ms = (time.monotonic() - started) * 1000
-            with _log_lock:
-                sys.stderr.write(f"[cu-sim] {self.command} {path} {reply.status} {elapsed_ms:.0f}ms\n")
-                sys.stderr.flush()
+            # Never the query string (SAS tokens, api-version) nor headers (keys, tokens).
+            sys.stderr.write(f"[cu-sim] {request.method} {raw_path} {reply.status} {elapsed_ms:.0f}ms\n")
+            sys.stderr.flush()
+        return response
 
-    def _send(self, reply: Reply) -> None:
+    @staticmethod
+    def _response(reply: Reply, client_request_id: str | None) -> web.Response:
         if reply.body is None or reply.status == 204:
             payload = b""
         elif isinstance(reply.body, bytes):
             payload = reply.body
         else:
             payload = json.dumps(reply.body).encode("utf-8")
-        self.send_response(reply.status)
+        headers = {"apim-request-id": str(uuid.uuid4())}
         if payload:
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        self.send_header("apim-request-id", str(uuid.uuid4()))
-        client_request_id = self.headers.get("x-ms-client-request-id")
+            headers["Content-Type"] = JSON_CONTENT_TYPE
         if client_request_id:
-            self.send_header("x-ms-client-request-id", client_request_id)
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        if payload:
-            self.wfile.write(payload)
-        self.wfile.flush()
+            headers["x-ms-client-request-id"] = client_request_id
+        headers.update(reply.headers)
+        return web.Response(status=reply.status, body=payload or None, headers=headers)
 
     # ------------------------------------------------------------------ routing
 
-    def _route(self, method: str, path: str, query: dict[str, str], body: bytes) -> Reply:
+    def route(self, req: Incoming) -> Reply:
+        path = req.path
         if path.startswith("/_sim/"):
-            return self._control(method, path, body)
+            return self._control(req)
         if not path.startswith("/contentunderstanding/"):
+            entra = self._entra(req)
+            if entra is not None:
+                return entra
             raise ApiError(404, "404", "Resource not found")
-        self._authenticate()
-        api_version = query.get("api-version")
+        self._authenticate(req)
+        api_version = req.query.get("api-version")
         if not api_version:
             raise ApiError(
                 400,
@@ -229,18 +203,21 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
         if api_version not in SUPPORTED_API_VERSIONS:
             raise ApiError(
                 400,
-                "UnsupportedApiVersion",
-                f"The HTTP resource does not support api-version '{api_version}'. "
-                f"Supported versions: {', '.join(sorted(SUPPORTED_API_VERSIONS))}.",
+                "UnsupportedApiVersionValue",
+                f"Unsupported api-version '{api_version}'. "
+                f"The supported api-versions are '{', '.join(sorted(SUPPORTED_API_VERSIONS))}'.",
+                target="api-version",
             )
-        rest = path[len("/contentunderstanding/") :]
-        parts = rest.split("/")
+        parts = path[len("/contentunderstanding/") :].split("/")
+        method = req.method
+        if parts == ["defaults"]:
+            return self._defaults(req)
         if parts[0] == "analyzerResults" and len(parts) == 2 and parts[1]:
             operation_id = unquote(parts[1])
             if method == "GET":
-                return self._get_result(operation_id, query)
+                return self._get_result(operation_id, req)
             if method == "DELETE":
-                return self._delete_result(operation_id, query)
+                return self._delete_result(operation_id, req)
             raise _method_not_allowed(method)
         if parts[0] == "analyzers":
             if len(parts) == 1:
@@ -253,50 +230,109 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
                 if action in ("analyze", "analyzeBinary"):
                     if method != "POST":
                         raise _method_not_allowed(method)
-                    return self._analyze(analyzer_id, action, api_version, query, body)
+                    return self._analyze(analyzer_id, action, api_version, req)
                 raise ApiError(404, "404", "Resource not found")
             if len(parts) == 2:
-                return self._analyzer_resource(method, head, query, body)
+                return self._analyzer_resource(head, req)
             if len(parts) == 4 and parts[2] == "operations" and method == "GET":
-                analyzer_id = head
-                _validate_analyzer_id(analyzer_id)
-                analyzer = self.state.get_analyzer(analyzer_id)
+                _validate_analyzer_id(head)
+                analyzer = self.state.get_analyzer(head)
                 if analyzer is None:
-                    raise _analyzer_not_found(analyzer_id)
+                    raise _analyzer_not_found(head)
                 return Reply(200, {"id": unquote(parts[3]), "status": "Succeeded", "result": analyzer})
         raise ApiError(404, "404", "Resource not found")
 
-    def _authenticate(self) -> None:
-        key = self.headers.get("Ocp-Apim-Subscription-Key")
+    def _authenticate(self, req: Incoming) -> None:
+        key = req.headers.get("Ocp-Apim-Subscription-Key")
         if key is not None:
-            expected = self.server.options.key
+            expected = self.options.key
             if key and (expected is None or key == expected):
                 return
             raise ApiError(401, "401", ACCESS_DENIED_MESSAGE)
-        authorization = self.headers.get("Authorization") or ""
+        authorization = req.headers.get("Authorization") or ""
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
             return
         raise ApiError(401, "401", ACCESS_DENIED_MESSAGE)
 
-    def _control(self, method: str, path: str, body: bytes) -> Reply:
+    def _control(self, req: Incoming) -> Reply:
+        path, method = req.path, req.method
         if path == "/_sim/stats" and method == "GET":
             return Reply(200, self.state.snapshot())
         if path == "/_sim/reset" and method == "POST":
             self.state.reset()
             return Reply(200, {"reset": True})
         if path == "/_sim/config" and method == "POST":
-            settings = _json_object(body, allow_empty=True)
+            settings = _json_object(req.body, allow_empty=True)
             try:
                 self.state.configure(settings)
             except (TypeError, ValueError) as exc:
                 raise ApiError(400, "InvalidRequest", f"bad simulator config: {exc}") from exc
             return Reply(200, {"configured": sorted(settings)})
+        if path == "/_sim/token" and method == "POST":
+            return Reply(200, self._mint(_json_object(req.body, allow_empty=True)))
+        if path == "/_sim/jwks/rotate" and method == "POST":
+            return Reply(200, {"kid": self.issuer.rotate()})
         raise ApiError(404, "404", "Resource not found")
+
+    # ------------------------------------------------------------------ Entra ID stand-in
+
+    def _entra(self, req: Incoming) -> Reply | None:
+        parts = req.path.strip("/").split("/")
+        if req.method != "GET" or len(parts) < 3 or not TENANT_PATTERN.match(unquote(parts[0])):
+            return None
+        tenant = unquote(parts[0])
+        if parts[1:] == ["discovery", "v2.0", "keys"]:
+            self.state.count_jwks_call()
+            return Reply(200, self.issuer.jwks(tenant, self.public_base))
+        if parts[1:] == ["v2.0", ".well-known", "openid-configuration"]:
+            return Reply(200, openid_configuration(self.public_base, tenant))
+        return None
+
+    def _mint(self, request: dict[str, Any]) -> dict[str, Any]:
+        claims = request.get("claims") or {}
+        if not isinstance(claims, dict):
+            raise ApiError(400, "InvalidRequest", "'claims' must be a JSON object.", target="claims")
+        try:
+            expires_in = float(request.get("expires_in", 3600))
+            token = self.issuer.mint(
+                self.public_base,
+                claims,
+                key=str(request.get("key", "trusted")),
+                tenant=str(request.get("tenant") or DEFAULT_TENANT),
+                expires_in=expires_in,
+                not_before_in=float(request.get("not_before_in", 0)),
+            )
+        except (TypeError, ValueError) as exc:
+            raise ApiError(400, "InvalidRequest", f"bad token request: {exc}") from exc
+        return {"access_token": token, "token_type": "Bearer", "expires_in": int(expires_in)}
+
+    # ------------------------------------------------------------------ defaults
+
+    def _defaults(self, req: Incoming) -> Reply:
+        if req.method == "GET":
+            return Reply(200, self.state.defaults())
+        if req.method == "PATCH":
+            patch = _json_object(req.body)
+            deployments = patch.get("modelDeployments")
+            if deployments is not None and (
+                not isinstance(deployments, dict)
+                or not all((isinstance(v, str) and v) or v is None for v in deployments.values())
+            ):
+                raise ApiError(
+                    400,
+                    "InvalidRequest",
+                    "'modelDeployments' must map model names to deployment names.",
+                    target="modelDeployments",
+                    inner_code="InvalidParameter",
+                )
+            return Reply(200, self.state.update_defaults(patch))
+        raise _method_not_allowed(req.method)
 
     # ------------------------------------------------------------------ analyze
 
-    def _analyze(self, analyzer_id: str, action: str, api_version: str, query: dict[str, str], body: bytes) -> Reply:
+    def _analyze(self, analyzer_id: str, action: str, api_version: str, req: Incoming) -> Reply:
+        query, body = req.query, req.body
         with self.state.lock:
             self.state.stats.analyze_calls += 1
         fault = self.state.take_submit_fault()
@@ -321,27 +357,43 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
                 )
         if not self.state.analyzer_exists(analyzer_id):
             raise _analyzer_not_found(analyzer_id)
+        overrides: dict[str, str] = {}
         if action == "analyze":
-            inputs = _validated_inputs(_json_object(body))
+            request = _json_object(body)
+            inputs = _validated_inputs(request)
+            overrides = _validated_model_deployments(request)
             first_url = inputs[0].get("url")
             controls_query = {k: v[-1] for k, v in parse_qs(urlsplit(first_url).query).items()} if first_url else {}
         else:
             if not body:
                 raise ApiError(400, "InvalidRequest", "The request body is empty.", inner_code="EmptyRequest")
-            inputs = [{"data": "<binary>", "mimeType": self.headers.get("Content-Type") or "application/pdf"}]
+            inputs = [{"data": "<binary>", "mimeType": req.headers.get("Content-Type") or "application/pdf"}]
             if query.get("range"):
                 inputs[0]["range"] = query["range"]
             controls_query = query
+        missing = self.state.missing_models(analyzer_id, overrides)
+        if missing:
+            raise ApiError(
+                400,
+                "InvalidRequest",
+                f"No model deployment is configured for model(s) {', '.join(repr(m) for m in missing)} required by "
+                f"analyzer '{analyzer_id}'. Set the resource's default model deployments "
+                "(PATCH /contentunderstanding/defaults) or pass modelDeployments in the request.",
+                target="modelDeployments",
+                inner_code="ModelDeploymentNotFound",
+            )
         controls = self._controls(controls_query)
-        operation = self.state.create_operation(analyzer_id, api_version, inputs, controls)
+        operation = self.state.create_operation(
+            analyzer_id, api_version, inputs, controls, query.get("stringEncoding", "codePoint")
+        )
         return Reply(
             202,
             {"id": operation.id, "status": "NotStarted"},
-            {"Operation-Location": self._operation_location(operation)},
+            {"Operation-Location": self._operation_location(operation, req)},
         )
 
     def _controls(self, values: dict[str, str]) -> ScenarioControls:
-        controls = ScenarioControls(duration=self.server.options.duration)
+        controls = ScenarioControls(duration=self.options.duration)
         try:
             if "sim_duration" in values:
                 controls.duration = max(float(values["sim_duration"]), 0.0)
@@ -362,12 +414,11 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
             raise ApiError(400, "InvalidRequest", f"Invalid simulator control: {exc}", target="inputs") from exc
         return controls
 
-    def _operation_location(self, operation: Operation) -> str:
-        configured = self.server.options.public_base_url
-        if configured:
-            base = configured.replace("{port}", str(self.server.server_address[1])).rstrip("/")
+    def _operation_location(self, operation: Operation, req: Incoming) -> str:
+        if self.options.public_base_url:
+            base = self.public_base
         else:
-            host = self.headers.get("Host") or f"{self.server.options.host}:{self.server.server_address[1]}"
+            host = req.headers.get("Host") or f"{self.options.host}:{self.port}"
             base = f"http://{host}"
         location = (
             f"{base}/contentunderstanding/analyzerResults/{quote(operation.id)}"
@@ -385,12 +436,12 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
             raise ApiError(404, "NotFound", f"Operation '{operation_id}' was not found or has expired.")
         return operation
 
-    def _get_result(self, operation_id: str, query: dict[str, str]) -> Reply:
+    def _get_result(self, operation_id: str, req: Incoming) -> Reply:
         with self.state.lock:
             self.state.stats.status_calls += 1
             self.state.stats.status_calls_by_operation[operation_id] += 1
-            self.state.stats.status_hosts[self.headers.get("Host") or ""] += 1
-        operation = self._lookup(operation_id, query)
+            self.state.stats.status_hosts[req.headers.get("Host") or ""] += 1
+        operation = self._lookup(operation_id, req.query)
         with self.state.lock:
             if operation.throttle_left > 0:
                 operation.throttle_left -= 1
@@ -431,21 +482,23 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
                 operation.created_at,
                 operation.inputs,
                 operation.controls.result_kb,
+                operation.string_encoding,
             )
             with self.state.lock:
                 operation.result_cache = cached
         return cached
 
-    def _delete_result(self, operation_id: str, query: dict[str, str]) -> Reply:
+    def _delete_result(self, operation_id: str, req: Incoming) -> Reply:
         with self.state.lock:
             self.state.stats.delete_calls += 1
-        self._lookup(operation_id, query)
+        self._lookup(operation_id, req.query)
         self.state.delete_operation(operation_id)
         return Reply(204)
 
     # ------------------------------------------------------------------ analyzers
 
-    def _analyzer_resource(self, method: str, analyzer_id: str, query: dict[str, str], body: bytes) -> Reply:
+    def _analyzer_resource(self, analyzer_id: str, req: Incoming) -> Reply:
+        method, query = req.method, req.query
         _validate_analyzer_id(analyzer_id)
         if method == "GET":
             analyzer = self.state.get_analyzer(analyzer_id)
@@ -453,7 +506,7 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
                 raise _analyzer_not_found(analyzer_id)
             return Reply(200, analyzer)
         if method == "PUT":
-            definition = _json_object(body)
+            definition = _json_object(req.body)
             if analyzer_id.startswith("prebuilt-"):
                 raise ApiError(409, "Conflict", f"Prebuilt analyzer '{analyzer_id}' cannot be replaced.")
             allow_replace = query.get("allowReplace", "false").lower() == "true"
@@ -468,7 +521,7 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
                 f"/contentunderstanding/analyzers/{quote(analyzer_id)}/operations/{uuid.uuid4()}"
                 f"?api-version={quote(query['api-version'])}"
             )
-            host = self.headers.get("Host") or ""
+            host = req.headers.get("Host") or ""
             return Reply(201 if created else 200, resource, {"Operation-Location": f"http://{host}{location}"})
         if method == "DELETE":
             if analyzer_id.startswith("prebuilt-"):
@@ -526,6 +579,21 @@ def _json_object(body: bytes, *, allow_empty: bool = False) -> dict[str, Any]:
     return parsed
 
 
+def _validated_model_deployments(request: dict[str, Any]) -> dict[str, str]:
+    deployments = request.get("modelDeployments")
+    if deployments is None:
+        return {}
+    if not isinstance(deployments, dict) or not all(isinstance(v, str) for v in deployments.values()):
+        raise ApiError(
+            400,
+            "InvalidRequest",
+            "'modelDeployments' must map model names to deployment names.",
+            target="modelDeployments",
+            inner_code="InvalidParameter",
+        )
+    return deployments
+
+
 def _validated_inputs(request: dict[str, Any]) -> list[dict[str, Any]]:
     inputs = request.get("inputs")
     if not isinstance(inputs, list) or not inputs:
@@ -535,6 +603,15 @@ def _validated_inputs(request: dict[str, Any]) -> list[dict[str, Any]]:
             "The 'inputs' array is required and must not be empty.",
             target="inputs",
             inner_code="InvalidRequestBody",
+        )
+    if len(inputs) > 1:
+        # GA 2025-11-01: "Currently, only pro mode supports multiple inputs", and GA has no pro mode.
+        raise ApiError(
+            400,
+            "InvalidRequest",
+            f"Only one input is supported per analyze request; got {len(inputs)}. Submit one analysis per input.",
+            target="inputs",
+            inner_code="TooManyInputs",
         )
     for index, item in enumerate(inputs):
         target = f"inputs[{index}]"

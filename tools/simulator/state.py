@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .options import SimulatorOptions
-from .results import PREBUILT_ANALYZERS
+from .results import DEFAULT_MODEL_DEPLOYMENTS, PREBUILT_ANALYZERS, PREBUILT_MODELS, required_models
 
 OUTCOMES = frozenset({"succeeded", "failed", "canceled", "stuck"})
 NOT_STARTED_FRACTION = 0.1
@@ -42,6 +42,7 @@ class Operation:
     controls: ScenarioControls
     created_monotonic: float
     created_at: str
+    string_encoding: str = "codePoint"
     signature: str | None = None
     throttle_left: int = 0
     fail_left: int = 0
@@ -67,10 +68,11 @@ class Stats:
     status_hosts: Counter = field(default_factory=Counter)
     connections: int = 0
     operations_created: int = 0
+    jwks_calls: int = 0
 
 
 class SimulatorState:
-    """All mutable state behind one lock; handlers run on many threads."""
+    """All mutable state behind one lock: handlers run on the server's loop, the handle's calls on other threads."""
 
     def __init__(self, options: SimulatorOptions) -> None:
         self.options = options
@@ -82,6 +84,7 @@ class SimulatorState:
         self.submit_fail_status = options.submit_fail_status
         self.submit_throttle_left = options.submit_throttle
         self.submit_retry_after = options.submit_retry_after
+        self.model_deployments: dict[str, str] = dict(DEFAULT_MODEL_DEPLOYMENTS) if options.default_models else {}
         for analyzer_id in options.analyzers:
             self.put_analyzer(analyzer_id, {"description": "pre-created by --analyzers"})
 
@@ -96,7 +99,7 @@ class SimulatorState:
             if analyzer_id in self.custom_analyzers:
                 return dict(self.custom_analyzers[analyzer_id])
             if analyzer_id in PREBUILT_ANALYZERS:
-                return {
+                resource: dict[str, Any] = {
                     "analyzerId": analyzer_id,
                     "description": PREBUILT_ANALYZERS[analyzer_id],
                     "status": "ready",
@@ -105,6 +108,13 @@ class SimulatorState:
                     "warnings": [],
                     "tags": {},
                 }
+                if required_models(analyzer_id, None):
+                    resource["models"] = dict(PREBUILT_MODELS)
+                    resource["supportedModels"] = {
+                        "completion": {"gpt-4.1": "gpt-4.1", "gpt-4.1-mini": "gpt-4.1-mini"},
+                        "embedding": {"text-embedding-3-large": "text-embedding-3-large"},
+                    }
+                return resource
             return None
 
     def list_analyzers(self) -> list[dict[str, Any]]:
@@ -139,10 +149,42 @@ class SimulatorState:
         with self.lock:
             return self.custom_analyzers.pop(analyzer_id, None) is not None
 
+    # ---- resource defaults (GET/PATCH /contentunderstanding/defaults)
+
+    def defaults(self) -> dict[str, Any]:
+        with self.lock:
+            return {"modelDeployments": dict(self.model_deployments)}
+
+    def update_defaults(self, patch: dict[str, Any]) -> dict[str, Any]:
+        """JSON merge patch of modelDeployments: a null value removes that model's default."""
+        with self.lock:
+            deployments = patch.get("modelDeployments")
+            if deployments is None and "modelDeployments" in patch:
+                self.model_deployments.clear()
+            elif isinstance(deployments, dict):
+                for model, deployment in deployments.items():
+                    if deployment is None:
+                        self.model_deployments.pop(model, None)
+                    else:
+                        self.model_deployments[model] = deployment
+            return {"modelDeployments": dict(self.model_deployments)}
+
+    def missing_models(self, analyzer_id: str, overrides: dict[str, str]) -> list[str]:
+        """Models the analyzer needs that neither the resource defaults nor the request map to a deployment."""
+        analyzer = self.get_analyzer(analyzer_id)
+        with self.lock:
+            available = {**self.model_deployments, **overrides}
+        return [model for model in required_models(analyzer_id, analyzer) if not available.get(model)]
+
     # ---- operations
 
     def create_operation(
-        self, analyzer_id: str, api_version: str, inputs: list[dict[str, Any]], controls: ScenarioControls
+        self,
+        analyzer_id: str,
+        api_version: str,
+        inputs: list[dict[str, Any]],
+        controls: ScenarioControls,
+        string_encoding: str = "codePoint",
     ) -> Operation:
         operation = Operation(
             id=str(uuid.uuid4()),
@@ -152,6 +194,7 @@ class SimulatorState:
             controls=controls,
             created_monotonic=time.monotonic(),
             created_at=utc_now_iso(),
+            string_encoding=string_encoding,
             signature=uuid.uuid4().hex if self.options.signed_operation_location else None,
             throttle_left=controls.throttle,
             fail_left=controls.fail,
@@ -202,6 +245,10 @@ class SimulatorState:
         with self.lock:
             self.stats.connections += 1
 
+    def count_jwks_call(self) -> None:
+        with self.lock:
+            self.stats.jwks_calls += 1
+
     def count_response(self, status: int) -> None:
         with self.lock:
             self.stats.responses_by_status[str(status)] += 1
@@ -220,6 +267,7 @@ class SimulatorState:
                 "operations": len(self.operations),
                 "operations_created": s.operations_created,
                 "custom_analyzers": sorted(self.custom_analyzers),
+                "jwks_calls": s.jwks_calls,
             }
 
     def reset(self) -> None:

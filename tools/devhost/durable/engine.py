@@ -28,8 +28,6 @@ from tools.devhost.durable import history as h
 from tools.devhost.durable.replay import NewActivity, NewTimer, NonDeterminismError, ReplayResult, replay_actions
 from tools.devhost.durable.store import ActivityTask, InstanceRow, Message, Store
 
-utcnow = h.utcnow
-
 TERMINAL_STATUSES = frozenset({"Completed", "Failed", "Terminated", "Canceled"})
 RUNTIME_STATUSES = (
     "Pending",
@@ -42,7 +40,6 @@ RUNTIME_STATUSES = (
     "Suspended",
 )
 _OUT_OF_PROC_MARKER = "\n\n$OutOfProcData$:"
-_MAX_CONCURRENT_EPISODES = 4
 
 
 class InstanceExistsError(Exception):
@@ -64,20 +61,22 @@ class DurableEngine:
         *,
         task_hub: str = "TestHubName",
         activity_workers: int = 8,
+        orchestrator_workers: int = 8,
         logger: logging.Logger | None = None,
-        clock: Callable[[], datetime] = utcnow,
         log_function_executions: bool = True,
     ) -> None:
-        """``log_function_executions=False`` when the invoke callables already log Executing/Executed lines."""
+        """``activity_workers`` / ``orchestrator_workers``: how many activity / orchestrator functions may run at
+        once (host.json ``maxConcurrentActivityFunctions`` / ``maxConcurrentOrchestratorFunctions``).
+        ``log_function_executions=False`` when the invoke callables already log Executing/Executed lines."""
         self.db_path = Path(db_path)
         self.task_hub = task_hub
         self._log = logger or logging.getLogger("devhost.durable")
-        self._clock = clock
         self._log_executions = log_function_executions
         self._orchestrators: dict[str, Callable[[str], str]] = {}
         self._activities: dict[str, Callable[[str | None], str | None]] = {}
         self._activity_pool = ThreadPoolExecutor(activity_workers, thread_name_prefix="durable-activity")
-        self._orchestrator_pool = ThreadPoolExecutor(_MAX_CONCURRENT_EPISODES, thread_name_prefix="durable-orch")
+        self._max_episodes = orchestrator_workers
+        self._orchestrator_pool = ThreadPoolExecutor(orchestrator_workers, thread_name_prefix="durable-orch")
         self._store: Store | None = None
         self._ready: set[str] = set()
         self._running: set[str] = set()
@@ -144,11 +143,6 @@ class DurableEngine:
             self._store = None
         self._log.info("Durable engine stopped.")
 
-    def notify_clock_changed(self) -> None:
-        """Re-evaluates due timers now; for tests that move an injected clock forward."""
-        if self._timers_changed is not None:
-            self._timers_changed.set()
-
     async def wait_idle(self, timeout: float) -> bool:
         """True once no episode, activity or due message is left (future timers do not count)."""
         deadline = time.monotonic() + timeout
@@ -183,7 +177,7 @@ class DurableEngine:
                 f"Additional info: The following are the known orchestrator functions: {known}."
             )
         instance_id = instance_id or uuid.uuid4().hex
-        now = self._clock()
+        now = h.utcnow()
         execution_id = uuid.uuid4().hex
         with self._db.transaction() as conn:
             existing = self._db.get_instance(instance_id)
@@ -311,7 +305,7 @@ class DurableEngine:
             return "not_found"
         if row.runtime_status in TERMINAL_STATUSES:
             return "not_running"
-        now = self._clock()
+        now = h.utcnow()
         event = h.event(h.EVENT_RAISED, now, Name=event_name, Input=data_json)
         with self._db.transaction() as conn:
             Store.add_message(conn, instance_id, None, "event", event, h.format_time(now))
@@ -324,7 +318,7 @@ class DurableEngine:
             return "not_found"
         if row.runtime_status in TERMINAL_STATUSES:
             return "already_finished"
-        now = self._clock()
+        now = h.utcnow()
         event_type = {"terminate": h.EXECUTION_TERMINATED, "suspend": h.EXECUTION_SUSPENDED}.get(
             kind, h.EXECUTION_RESUMED
         )
@@ -344,7 +338,7 @@ class DurableEngine:
         return self._store
 
     def _now_text(self) -> str:
-        return h.format_time(self._clock())
+        return h.format_time(h.utcnow())
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(coro)
@@ -367,7 +361,7 @@ class DurableEngine:
             await self._wake.wait()
             self._wake.clear()
             for instance_id in list(self._ready):
-                if len(self._running) >= _MAX_CONCURRENT_EPISODES:
+                if len(self._running) >= self._max_episodes:
                     break
                 if instance_id in self._running:
                     continue
@@ -385,7 +379,7 @@ class DurableEngine:
                 self._mark_ready(instance_id)
             delay = None
             if self._timer_heap:
-                delay = max((h.parse_time(self._timer_heap[0][0]) - self._clock()).total_seconds(), 0.001)
+                delay = max((h.parse_time(self._timer_heap[0][0]) - h.utcnow()).total_seconds(), 0.001)
             with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
                 await asyncio.wait_for(self._timers_changed.wait(), delay)
             self._timers_changed.clear()
@@ -408,7 +402,7 @@ class DurableEngine:
 
     async def _episode(self, instance_id: str) -> None:
         db = self._db
-        now = self._clock()
+        now = h.utcnow()
         row = db.get_instance(instance_id)
         messages = db.due_messages(instance_id, h.format_time(now))
         if not messages:
@@ -694,7 +688,7 @@ class DurableEngine:
             event = await self._execute_activity(task)
             if self._stopping or self._store is None:
                 return  # the work item stays in the database and runs again after the next start
-            now = self._clock()
+            now = h.utcnow()
             event["Timestamp"] = h.format_time(now)
             with self._db.transaction() as conn:
                 delivered = Store.take_activity_task(conn, task.id)
@@ -707,7 +701,7 @@ class DurableEngine:
 
     async def _execute_activity(self, task: ActivityTask) -> dict[str, Any]:
         invoke = self._activities.get(task.name)
-        now = self._clock()
+        now = h.utcnow()
         if invoke is None:
             known = ", ".join(f"'{n}'" for n in sorted(self._activities)) or "(none)"
             reason = (

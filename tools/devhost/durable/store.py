@@ -58,7 +58,6 @@ CREATE INDEX IF NOT EXISTS activity_tasks_by_instance ON activity_tasks(instance
 
 # Message kinds: "start" (ExecutionStarted), "event" (TaskCompleted/TaskFailed/TimerFired/EventRaised),
 # "terminate", "suspend", "resume".
-CONTROL_KINDS = ("terminate", "resume")
 
 
 @dataclass
@@ -264,15 +263,6 @@ class Store:
         rows = self._conn.execute("SELECT * FROM activity_tasks ORDER BY id").fetchall()
         return [ActivityTask(**dict(r)) for r in rows]
 
-    def activity_tasks_for(self, ids: list[int]) -> list[ActivityTask]:
-        if not ids:
-            return []
-        rows = self._conn.execute(
-            f"SELECT * FROM activity_tasks WHERE id IN ({','.join('?' * len(ids))}) ORDER BY id",  # noqa: S608
-            ids,
-        ).fetchall()
-        return [ActivityTask(**dict(r)) for r in rows]
-
     @staticmethod
     def take_activity_task(conn: sqlite3.Connection, task_row_id: int) -> bool:
         """Removes a finished work item; False when it is gone (instance terminated, purged or restarted)."""
@@ -281,9 +271,6 @@ class Store:
     @staticmethod
     def delete_activity_tasks(conn: sqlite3.Connection, instance_id: str) -> None:
         conn.execute("DELETE FROM activity_tasks WHERE instance_id = ?", (instance_id,))
-
-    def pending_activity_count(self) -> int:
-        return int(self._conn.execute("SELECT COUNT(*) FROM activity_tasks").fetchone()[0])
 
 
 def _message(row: sqlite3.Row) -> Message:

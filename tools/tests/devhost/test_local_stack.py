@@ -64,7 +64,8 @@ def test_starts_both_prints_usage_and_stops_on_sigint(app_dir: Path):
         # The host was pointed at the simulator it started (its port is not the default here).
         endpoint = requests.get(f"{host}/api/settings/CONTENT_UNDERSTANDING_ENDPOINT").json()["value"]
         assert endpoint == simulator
-        assert "[host] [" in stack.output and "Executed 'Functions.settings' (Succeeded" in stack.output
+        # The host logs the execution on its own schedule: the answer may arrive before the line does.
+        wait_until(lambda: "[host] [" in stack.output and "Executed 'Functions.settings' (Succeeded" in stack.output)
 
         assert stack.stop(signal.SIGINT, timeout=20) == 0
         assert "Traceback" not in stack.output

@@ -39,12 +39,57 @@ def test_client_request_id_is_echoed(sim, http):
     assert response.headers["x-ms-client-request-id"] == request_id
 
 
-def test_operation_location_keeps_the_api_version_that_was_used(sim, http):
+@pytest.mark.parametrize("version", ["2025-05-01-preview", "2024-12-01-preview", "2026-01-01", "latest"])
+def test_only_the_ga_api_version_is_accepted(sim, http, version):
     response = http.post(
-        f"{sim.base_url}/contentunderstanding/analyzers/prebuilt-read:analyze?api-version=2025-05-01-preview",
+        f"{sim.base_url}/contentunderstanding/analyzers/prebuilt-read:analyze?api-version={version}",
         json={"inputs": [{"url": "https://example.com/a.pdf"}]},
     )
-    assert response.headers["Operation-Location"].endswith("?api-version=2025-05-01-preview")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == response.headers["x-ms-error-code"] == "UnsupportedApiVersionValue"
+    assert error["message"] == f"Unsupported api-version '{version}'. The supported api-versions are '2025-11-01'."
+    assert error["target"] == "api-version"
+    assert sim.stats()["operations_created"] == 0
+
+
+def test_preview_versions_are_refused_on_every_route(sim, http):
+    for method, path in [
+        ("GET", "analyzerResults/some-id"),
+        ("GET", "analyzers"),
+        ("GET", "analyzers/prebuilt-read"),
+        ("GET", "defaults"),
+    ]:
+        url = f"{sim.base_url}/contentunderstanding/{path}?api-version=2025-05-01-preview"
+        assert http.request(method, url).status_code == 400, path
+
+
+def test_several_inputs_in_one_request_are_refused(sim, http):
+    response = http.post(
+        f"{sim.base_url}/contentunderstanding/analyzers/prebuilt-invoice:analyze?{API}",
+        json={"inputs": [{"url": "https://example.com/a.pdf"}, {"url": "https://example.com/b.pdf"}]},
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == response.headers["x-ms-error-code"] == "InvalidRequest"
+    assert error["target"] == "inputs"
+    assert error["innererror"] == {"code": "TooManyInputs"}
+    assert "one input" in error["message"]
+    assert error["details"] == []
+    assert sim.stats()["operations_created"] == 0
+
+
+def test_chunked_request_body_is_read(sim, http):
+    def chunks():
+        yield b'{"inputs": [{"url": '
+        yield b'"https://example.com/a.pdf"}]}'
+
+    response = http.post(
+        f"{sim.base_url}/contentunderstanding/analyzers/prebuilt-read:analyze?{API}",
+        data=chunks(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 202, response.text
 
 
 def test_analyze_binary_answers_202(sim, http):
@@ -178,3 +223,23 @@ def test_faults_can_be_armed_at_runtime_over_http(sim, submit):
     armed = requests.post(f"{sim.base_url}/_sim/config", json={"submit_fail": 1, "submit_fail_status": 500})
     assert armed.status_code == 200
     assert [submit().status_code, submit().status_code] == [500, 202]
+
+
+def test_expect_100_continue_body_is_read(sim):
+    import socket
+
+    body = b'{"inputs": [{"url": "https://example.com/a.pdf"}]}'
+    head = (
+        f"POST /contentunderstanding/analyzers/prebuilt-read:analyze?{API} HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{sim.port}\r\nOcp-Apim-Subscription-Key: k\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", sim.port), timeout=5) as conn:
+        conn.sendall(head)
+        interim = conn.recv(64)
+        conn.sendall(body)
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    assert interim.startswith(b"HTTP/1.1 100 Continue")
+    assert answer.split(b"\r\n", 1)[0] == b"HTTP/1.1 202 Accepted"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import requests
 
+from tests.support import wait_until
 from tools.simulator import start_simulator
 from tools.tests.simulator.helpers import API, KEY_HEADERS
 
@@ -39,7 +40,65 @@ def test_custom_analyzer_fields_follow_its_schema(sim, http):
     )
     fields = http.get(op.headers["Operation-Location"]).json()["result"]["contents"][0]["fields"]
     assert fields["PolicyNumber"]["type"] == "string"
+    assert isinstance(fields["PolicyNumber"]["valueString"], str)
     assert isinstance(fields["Premium"]["valueNumber"], float)
+
+
+def test_array_and_object_fields_come_back_typed_from_items_and_properties(sim, http):
+    schema = {
+        "baseAnalyzerId": "prebuilt-document",
+        "fieldSchema": {
+            "fields": {
+                "Insured": {
+                    "type": "object",
+                    "properties": {"Name": {"type": "string"}, "Age": {"type": "integer"}},
+                },
+                "Coverages": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "Kind": {"type": "string", "enum": ["fire", "flood"]},
+                            "Limit": {"type": "number"},
+                        },
+                    },
+                },
+                "Tags": {"type": "array", "items": {"type": "string"}},
+                "Address": {"$ref": "#/$defs/Address"},
+                "Signed": {"type": "boolean"},
+            },
+            "definitions": {"Address": {"type": "object", "properties": {"City": {"type": "string"}}}},
+        },
+    }
+    assert http.put(f"{sim.base_url}/contentunderstanding/analyzers/nested?{API}", json=schema).status_code == 201
+    op = http.post(
+        f"{sim.base_url}/contentunderstanding/analyzers/nested:analyze?{API}",
+        json={"inputs": [{"url": "https://example.com/p.pdf?sim_duration=0"}]},
+    )
+    content = http.get(op.headers["Operation-Location"]).json()["result"]["contents"][0]
+    fields = content["fields"]
+
+    insured = fields["Insured"]
+    assert insured["type"] == "object"
+    assert insured["valueObject"]["Name"]["type"] == "string"
+    assert isinstance(insured["valueObject"]["Name"]["valueString"], str)
+    assert insured["valueObject"]["Age"] == {**insured["valueObject"]["Age"], "type": "integer", "valueInteger": 42}
+
+    coverages = fields["Coverages"]
+    assert coverages["type"] == "array"
+    assert "valueString" not in coverages
+    assert len(coverages["valueArray"]) == 2
+    first = coverages["valueArray"][0]
+    assert first["type"] == "object"
+    assert first["valueObject"]["Kind"]["valueString"] == "fire"
+    assert isinstance(first["valueObject"]["Limit"]["valueNumber"], float)
+    assert [item["type"] for item in fields["Tags"]["valueArray"]] == ["string", "string"]
+    assert fields["Address"]["valueObject"]["City"]["type"] == "string"
+    assert fields["Signed"]["valueBoolean"] is True
+    # leaf values are grounded in the markdown
+    name = insured["valueObject"]["Name"]
+    span = name["spans"][0]
+    assert content["markdown"][span["offset"] : span["offset"] + span["length"]] == name["valueString"]
 
 
 def test_prebuilt_analyzers_exist_and_cannot_be_replaced(sim, http):
@@ -85,6 +144,8 @@ def test_reset_clears_counters_and_operations(sim, http, submit):
     op = submit()
     reset = requests.post(f"{sim.base_url}/_sim/reset")
     assert reset.status_code == 200
+    # The simulator counts an answer once it is sent, so the client can see it before it is counted: wait.
+    wait_until(lambda: sim.stats()["responses_by_status"] == {"200": 1})
 
     stats = requests.get(f"{sim.base_url}/_sim/stats").json()
     assert (stats["analyze_calls"], stats["status_calls"], stats["operations"]) == (0, 0, 0)

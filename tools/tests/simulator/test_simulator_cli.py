@@ -11,6 +11,7 @@ from pathlib import Path
 import requests
 
 from tests.support import wait_until
+from tools.simulator.__main__ import parse_args
 from tools.tests.simulator.helpers import API
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -54,3 +55,9 @@ def test_cli_prints_ready_line_and_serves():
     assert "SAS-SECRET" not in log
     assert "api-version" not in log
     assert proc.returncode == 0
+
+
+def test_cli_no_default_models_flag_reaches_the_simulator():
+    args = parse_args(["--port", "0", "--no-default-models"])
+    assert args.no_default_models is True
+    assert parse_args([]).no_default_models is False

@@ -63,24 +63,56 @@ def test_succeeded_body_has_ga_shape_with_typed_fields(http, submit):
     total = content["fields"]["TotalAmount"]
     assert total["type"] == "object"
     assert total["valueObject"]["Amount"]["valueNumber"] > 0
-    assert body["usage"]["documentStandardPages"] == 2
+    assert body["usage"]["documentPagesStandard"] == 2
+    assert body["usage"]["documentPagesMinimal"] == body["usage"]["documentPagesBasic"] == 0
     assert body["usage"]["contextualizationTokens"] > 0
+    assert body["usage"]["tokens"] == {"gpt-4.1-input": 3000, "gpt-4.1-output": 240}
+    assert "documentStandardPages" not in body["usage"]
     assert "error" not in body
 
 
-def test_each_input_gets_its_own_content_entry(sim, http):
+def test_result_keys_follow_the_ga_spec(http, submit):
+    body = _poll(http, submit("https://example.com/invoice.pdf?sim_duration=0")).json()
+    assert set(body) == {"id", "status", "result", "usage"}
+    result = body["result"]
+    assert set(result) == {"analyzerId", "apiVersion", "createdAt", "stringEncoding", "warnings", "contents"}
+    assert result["stringEncoding"] == "codePoint"
+    (content,) = result["contents"]
+    assert {"kind", "mimeType", "markdown", "startPageNumber", "endPageNumber", "pages", "fields"} <= set(content)
+    assert set(content) <= {
+        "kind", "mimeType", "analyzerId", "category", "path", "markdown", "fields",  # MediaContent
+        "startPageNumber", "endPageNumber", "unit", "pages", "paragraphs", "sections", "tables", "figures",
+        "annotations", "hyperlinks", "segments",  # DocumentContent
+    }  # fmt: skip
+    for cell in content["tables"][0]["cells"]:
+        assert {"rowIndex", "columnIndex", "content"} <= set(cell)
+
+
+def test_read_bills_basic_pages_without_tokens_and_text_bills_minimal(sim, http):
+    url = f"{sim.base_url}/contentunderstanding/analyzers/prebuilt-read:analyze?{API}"
+    pdf = http.post(url, json={"inputs": [{"url": "https://example.com/a.pdf?sim_duration=0", "range": "1-3"}]})
+    text = http.post(url, json={"inputs": [{"url": "https://example.com/notes.txt?sim_duration=0"}]})
+    assert _poll(http, pdf).json()["usage"] == {
+        "documentPagesMinimal": 0,
+        "documentPagesBasic": 3,
+        "documentPagesStandard": 0,
+    }
+    text_body = _poll(http, text).json()
+    assert text_body["usage"]["documentPagesMinimal"] == 1
+    assert text_body["result"]["contents"][0]["mimeType"] == "text/plain"
+
+
+def test_image_input_uses_pixel_units(http, submit):
+    content = _poll(http, submit("https://example.com/b.png?sim_duration=0")).json()["result"]["contents"][0]
+    assert (content["kind"], content["mimeType"], content["unit"]) == ("document", "image/png", "pixel")
+
+
+def test_string_encoding_is_echoed_in_the_result(sim, http):
     response = http.post(
-        f"{sim.base_url}/contentunderstanding/analyzers/prebuilt-read:analyze?{API}",
-        json={
-            "inputs": [
-                {"url": "https://example.com/a.pdf?sim_duration=0"},
-                {"url": "https://example.com/b.png"},
-            ]
-        },
+        f"{sim.base_url}/contentunderstanding/analyzers/prebuilt-read:analyze?{API}&stringEncoding=utf16",
+        json={"inputs": [{"url": "https://example.com/a.pdf?sim_duration=0"}]},
     )
-    contents = _poll(http, response).json()["result"]["contents"]
-    assert [c["path"] for c in contents] == ["input1", "input2"]
-    assert contents[1]["mimeType"] == "image/png"
+    assert _poll(http, response).json()["result"]["stringEncoding"] == "utf16"
 
 
 def test_failed_is_http_200_with_error_and_no_result(http, submit):

@@ -21,9 +21,9 @@ from typing import Any
 
 import azure.durable_functions as df
 from aiohttp import web
-from azure.durable_functions.models.utils import http_utils
 
 from tools.devhost.durable import DurableEngine, add_durable_routes, client_binding_json
+from tools.devhost.durable_bridge import close_sdk_client_session
 
 TASK_HUB = "TestHubName"
 
@@ -256,6 +256,6 @@ async def harness(tmp_path: Path, **kwargs: Any) -> AsyncIterator[Harness]:
     try:
         yield Harness(engine, df.DurableOrchestrationClient(client_binding_json(base_url, TASK_HUB)), base_url)
     finally:
-        await http_utils._close_session()  # the SDK keeps one session per process; it must not outlive this loop
+        await close_sdk_client_session()  # the SDK keeps one session per process; it must not outlive this loop
         await runner.cleanup()
         await engine.stop()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from datetime import datetime
 
+import azure.durable_functions as df
 import durable_apps as apps
 from durable_apps import harness, wait_until
 
@@ -192,5 +194,71 @@ def test_suspended_instance_waits_for_resume(tmp_path):
             assert await h.engine.resume(instance_id, "back") == "resumed"
             status = await h.wait_for_status(instance_id, {"Completed"})
             assert status["output"] == ["Hello approver!", "yes"]
+
+    asyncio.run(scenario())
+
+
+class Gate:
+    """Wraps an engine callable: every call waits for its own release; records how many ran at once."""
+
+    def __init__(self, invoke):
+        self._invoke = invoke
+        self._lock = threading.Lock()
+        self._release = threading.Semaphore(0)
+        self.inside = self.peak = self.done = 0
+
+    def __call__(self, payload):
+        with self._lock:
+            self.inside += 1
+            self.peak = max(self.peak, self.inside)
+        try:
+            assert self._release.acquire(timeout=20), "never released"
+            return self._invoke(payload)
+        finally:
+            with self._lock:
+                self.inside -= 1
+                self.done += 1
+
+    async def release_one_by_one(self, total: int, limit: int) -> None:
+        """Each round: exactly min(limit, left) calls are running (never more), then one is let go."""
+        for released in range(total):
+            expected = min(limit, total - released)
+
+            async def settled(released=released, expected=expected):
+                return self.done == released and self.inside == expected
+
+            await wait_until(settled)
+            self._release.release()
+
+
+def fan_out_to_gated(context: df.DurableOrchestrationContext):
+    return (yield context.task_all([context.call_activity("gated", i) for i in range(context.get_input())]))
+
+
+def test_max_concurrent_orchestrator_functions_bounds_running_orchestrators(tmp_path):
+    async def scenario():
+        async with harness(tmp_path, orchestrator_workers=2) as h:
+            gate = Gate(df.Orchestrator.create(apps.chain))
+            h.engine.register_orchestrator("gated", gate)
+            ids = [await h.engine.start_new("gated", None, "[]") for _ in range(5)]  # one episode each
+            await gate.release_one_by_one(total=5, limit=2)
+            for instance_id in ids:
+                assert (await h.wait_for_status(instance_id, {"Completed"}))["output"] == []
+            assert gate.peak == 2
+
+    asyncio.run(scenario())
+
+
+def test_max_concurrent_activity_functions_bounds_running_activities(tmp_path):
+    async def scenario():
+        async with harness(tmp_path, activity_workers=3) as h:
+            gate = Gate(apps.json_activity(lambda i: i * 10))
+            h.engine.register_activity("gated", gate)
+            h.engine.register_orchestrator("fan_out_to_gated", df.Orchestrator.create(fan_out_to_gated))
+            instance_id = await h.engine.start_new("fan_out_to_gated", None, "7")
+            await gate.release_one_by_one(total=7, limit=3)
+            status = await h.wait_for_status(instance_id, {"Completed"})
+            assert status["output"] == [i * 10 for i in range(7)]
+            assert gate.peak == 3
 
     asyncio.run(scenario())

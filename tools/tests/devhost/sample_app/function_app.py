@@ -10,6 +10,7 @@ import azure.functions as func
 app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 log = logging.getLogger("sample_app")
 ticks: list[bool] = []  # past_due flag of each timer run
+uploads: list[dict] = []  # what `upload` received (method and body size), read back through `uploads`
 
 
 def _json(payload, status: int = 200, headers: dict | None = None) -> func.HttpResponse:
@@ -34,6 +35,17 @@ def hello(req: func.HttpRequest) -> func.HttpResponse:
 async def echo(req: func.HttpRequest) -> func.HttpResponse:
     body = req.get_json()
     return _json({"received": body, "method": req.method}, status=201, headers={"X-Echo": "yes"})
+
+
+@app.route(route="upload", methods=["POST", "OPTIONS"])
+def upload(req: func.HttpRequest) -> func.HttpResponse:
+    uploads.append({"method": req.method, "size": len(req.get_body())})
+    return _json(uploads[-1], status=201)
+
+
+@app.route(route="uploads", methods=["GET"])
+def upload_log(req: func.HttpRequest) -> func.HttpResponse:
+    return _json(uploads)
 
 
 @app.route(route="items/{itemId}:analyze", methods=["POST"])

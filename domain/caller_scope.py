@@ -1,0 +1,52 @@
+"""Which operations and files a caller may touch: its scope.
+
+A caller that sends X-Group-ID acts for that group, but only when its identity grants the group (its
+`groups` claim); otherwise 403. Without the header the scope is the caller's own user id. Operations are
+stored with their scope and are visible, cancellable and idempotent within it only. In AUTH_MODE=none
+(local development) the header is trusted as sent and anonymous callers share one scope.
+"""
+
+from __future__ import annotations
+
+import re
+
+GROUP_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+
+
+class ScopeError(Exception):
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def scope_for(caller, group_header: str | None) -> dict:
+    """{"kind": "group" | "user" | "anonymous", "id": ...} for this caller and X-Group-ID header."""
+    if group_header is not None:
+        if not GROUP_ID_PATTERN.fullmatch(group_header):
+            raise ScopeError(
+                400, "InvalidGroupId", "X-Group-ID must be 1-128 characters of letters, digits, '_' or '-'."
+            )
+        if caller.anonymous or group_header in caller.groups:
+            return {"kind": "group", "id": group_header}
+        if caller.groups_overage:
+            message = (
+                "Your token lists too many groups to carry them (group overage); ask an administrator to emit "
+                "only the groups assigned to the application, then sign in again."
+            )
+            raise ScopeError(403, "GroupNotGranted", message)
+        raise ScopeError(403, "GroupNotGranted", "Your identity does not grant access to the group in X-Group-ID.")
+    if caller.anonymous:
+        return {"kind": "anonymous", "id": ""}
+    return {"kind": "user", "id": str(caller.user_id)}
+
+
+def scope_key(scope: dict | None) -> str:
+    """A stable text for a scope (idempotency ids, comparisons); never a token."""
+    scope = scope or {"kind": "anonymous", "id": ""}
+    return f"{scope.get('kind')}:{scope.get('id')}"
+
+
+def same_scope(stored: object, caller_scope: dict) -> bool:
+    return isinstance(stored, dict) and scope_key(stored) == scope_key(caller_scope)

@@ -1,0 +1,51 @@
+"""Who is calling and in which scope: the first step of every endpoint, from the settings' AUTH_MODE."""
+
+from __future__ import annotations
+
+import asyncio
+
+import azure.functions as func
+
+from auth.callers import (
+    ANONYMOUS,
+    AuthenticationError,
+    Caller,
+    bearer_token,
+    caller_from_app_service_principal,
+    caller_from_claims,
+)
+from config.service_clients import token_validator
+from config.settings import get_settings
+from domain.caller_scope import ScopeError, scope_for
+from domain.results_contract import HttpAnswer, error_answer
+
+PRINCIPAL_HEADER = "X-MS-CLIENT-PRINCIPAL"
+
+
+async def identify(req: func.HttpRequest) -> Caller:
+    """The caller, or AuthenticationError (401): how depends on AUTH_MODE."""
+    mode = get_settings().auth_mode
+    if mode == "none":
+        return ANONYMOUS
+    if mode == "appservice":
+        return caller_from_app_service_principal(req.headers.get(PRINCIPAL_HEADER))
+    token = bearer_token(req.headers)
+    claims = await asyncio.to_thread(token_validator().validate, token)  # may fetch the tenant's keys
+    return caller_from_claims(claims)
+
+
+async def caller_and_scope(req: func.HttpRequest) -> tuple[Caller, dict] | HttpAnswer:
+    """(caller, scope) for this request, or the 401 / 400 / 403 answer that refuses it."""
+    try:
+        caller = await identify(req)
+        return caller, scope_for(caller, req.headers.get("X-Group-ID"))
+    except AuthenticationError as exc:
+        return unauthorized(exc)
+    except ScopeError as exc:
+        return error_answer(exc.status, exc.code, exc.message)
+
+
+def unauthorized(exc: AuthenticationError) -> HttpAnswer:
+    """401 with the challenge RFC 6750 asks for; the reason is in the body, never the token."""
+    challenge = 'Bearer error="invalid_token"' if exc.code == "InvalidToken" else "Bearer"
+    return error_answer(401, exc.code, exc.message, {"WWW-Authenticate": challenge})

@@ -1,0 +1,91 @@
+"""GET /health: the app's own state and whether Content Understanding is reachable and accepts our credentials.
+
+Anonymous and free of secrets (no endpoint, key or token): a probe may call it every few seconds, so the
+Content Understanding answer is cached for HEALTH_CACHE_SECONDS and a probe costs almost nothing. 200 while
+the task hub answers ("ok", or "degraded" when Content Understanding does not); 503 when the task hub cannot
+be reached, since then no operation can start or be read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from datetime import datetime, timezone
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from config.service_clients import content_understanding_client
+from config.settings import get_settings
+from http_api.responses import backend_unreachable
+
+HEALTH_CACHE_SECONDS = 30.0
+PROBE_INSTANCE_ID = "health-probe"
+
+bp = df.Blueprint()
+_cache: dict = {}
+_cache_lock = threading.Lock()
+
+
+@bp.route(route="health", methods=["GET"])
+@bp.durable_client_input(client_name="client")
+async def health(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    settings = get_settings()
+    task_hub = await _task_hub_state(client)
+    service = await asyncio.to_thread(_service_state)
+    healthy_service = service["reachable"] and service["credentialsAccepted"]
+    status = "unavailable" if not task_hub["reachable"] else ("ok" if healthy_service else "degraded")
+    body = {
+        "status": status,
+        "checkedAt": datetime.now(timezone.utc).isoformat(),
+        "app": {
+            "authMode": settings.auth_mode,
+            "environment": settings.environment,
+            "apiVersion": settings.content_understanding_api_version,
+            "credential": "key" if settings.content_understanding_key else "entra",
+        },
+        "taskHub": task_hub,
+        "contentUnderstanding": service,
+    }
+    return func.HttpResponse(
+        json.dumps(body),
+        status_code=503 if status == "unavailable" else 200,
+        headers={"Cache-Control": "no-store"},
+        mimetype="application/json",
+    )
+
+
+async def _task_hub_state(client: df.DurableOrchestrationClient) -> dict:
+    try:
+        await asyncio.wait_for(client.get_status(PROBE_INSTANCE_ID), timeout=5)
+    except Exception as exc:
+        if backend_unreachable(exc):
+            return {"reachable": False, "code": type(exc).__name__}
+        return {"reachable": True, "code": type(exc).__name__}
+    return {"reachable": True, "code": None}
+
+
+def _service_state(now: float | None = None) -> dict:
+    """Content Understanding's answer to one cheap authenticated call, at most once per HEALTH_CACHE_SECONDS."""
+    now = time.monotonic() if now is None else now
+    with _cache_lock:
+        if _cache and now - _cache["at"] < HEALTH_CACHE_SECONDS:
+            return _cache["state"]
+        reachable, accepted, code = content_understanding_client().probe()
+        state = {
+            "reachable": reachable,
+            "credentialsAccepted": accepted,
+            "code": code,
+            "checkedAt": datetime.now(timezone.utc).isoformat(),
+            "cachedForSeconds": HEALTH_CACHE_SECONDS,
+        }
+        _cache.update(at=now, state=state)
+        return state
+
+
+def forget_cached_state() -> None:
+    """Tests that change the service behind the app."""
+    with _cache_lock:
+        _cache.clear()
