@@ -149,7 +149,7 @@ param authMode string = 'entra'
 @description('Tenant of the app registration callers get tokens for.')
 param authTenantId string = tenant().tenantId
 
-@description('Application (client) id of the app registration that represents this API. Required for authMode appservice.')
+@description('Application (client) id of the app registration that represents this API. Required: appservice validates tokens for it, and entra needs audiences (default api://<authClientId>).')
 param authClientId string = ''
 
 @description('Audiences accepted in tokens, e.g. api://<client id>. Empty means api://<authClientId> when authClientId is set.')
@@ -164,12 +164,16 @@ param corsAllowedOrigins array = []
 @description('Answer GET results for ids of the old backend during the migration window.')
 param legacyResultsLookup bool = false
 
-@minValue(1)
-@description('Rate limit of legacy lookups per caller per minute.')
-param legacyLookupPerMinute int = 60
+@description('ISO 8601 time this app took over from the old backend (e.g. 2026-12-01T00:00:00Z); required with legacyResultsLookup: only operations created before it are looked up there.')
+param legacyResultsCutover string = ''
 
 @minValue(1)
-@maxValue(100)
+@maxValue(600)
+@description('Rate limit of legacy lookups per caller per minute.')
+param legacyLookupPerMinute int = 10
+
+@minValue(1)
+@maxValue(20)
 @description('Files of one request analysed at the same time.')
 param fileAnalysisParallelism int = 4
 
@@ -412,6 +416,7 @@ var appSettingsApplication = {
   CORS_ALLOWED_ORIGINS: join(corsAllowedOrigins, ',')
   LEGACY_RESULTS_LOOKUP: legacyResultsLookup ? 'true' : 'false'
   LEGACY_LOOKUP_PER_MINUTE: string(legacyLookupPerMinute)
+  LEGACY_RESULTS_CUTOVER: legacyResultsCutover
   DURABLE_TASK_HUB_NAME: taskHubName
   FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: string(maxRequestBytes)
   AZURE_FUNCTIONS_ENVIRONMENT: 'Production'

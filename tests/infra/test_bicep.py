@@ -38,24 +38,12 @@ PLATFORM_SETTINGS = {
     "DURABLE_TASK_SCHEDULER_CONNECTION_STRING",
     # The host refuses bodies over MAX_REQUEST_BYTES before the worker reads them.
     "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT",
-    "AZURE_FUNCTIONS_ENVIRONMENT",
 }
 
 # Settings the templates already set that the app does not read yet (being added in parallel).
 # Remove each name once config/settings.py reads it; names the app reads already are ignored here.
 PENDING_IN_APP = {
-    "AUTH_MODE",
-    "AUTH_TENANT_ID",
-    "AUTH_AUDIENCES",
-    "AUTH_AUTHORITY_HOST",
-    "INPUT_CONTAINER_LAYOUT",
-    "ALLOWED_INPUT_HOSTS",
-    "LEGACY_RESULTS_LOOKUP",
-    "LEGACY_LOOKUP_PER_MINUTE",
-    "CORS_ALLOWED_ORIGINS",
-    "FILE_ANALYSIS_PARALLELISM",
     "POLL_TARGET_LAG_SECONDS",
-    "DURABLE_TASK_HUB_NAME",  # read by host.json (%DURABLE_TASK_HUB_NAME%)
 }
 
 # Settings the app reads that a deployment must NOT set: without them the app uses its managed identity.
