@@ -476,6 +476,6 @@ output DURABLE_TASK_HUB_NAME string = taskHubName
 output DURABLE_TASK_SCHEDULER_ENDPOINT string = durableBackend == 'dts' ? scheduler.outputs.endpoint : ''
 output CONTENT_UNDERSTANDING_ENDPOINT string = contentUnderstandingEndpoint
 output CONTENT_UNDERSTANDING_CREATED bool = createContentUnderstanding
-output CONTENT_UNDERSTANDING_MODEL_DEPLOYMENTS string = createContentUnderstanding ? newContentUnderstanding.outputs.modelDeploymentsJson : '{}'
+output CONTENT_UNDERSTANDING_MODEL_DEPLOYMENTS string = createContentUnderstanding ? newContentUnderstanding.outputs.modelDeploymentsJson : '[]'
 output INPUT_CONTAINER_URL string = inputContainerUrl
 output AUTH_MODE string = authMode
