@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run run-func test test-all-pythons lint format bench clean
+.PHONY: run run-func test test-all-pythons lint format bench clean browser-deps
 
 # Python versions Azure Functions supports for new apps; test-all-pythons runs the suite on each one installed.
 PYTHON_VERSIONS ?= 3.10 3.11 3.12 3.13
@@ -41,6 +41,20 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m tools.benchmarks
+
+# Headless Chromium and its driver, for the browser e2e test (tests/e2e/browser), from Debian's packages. CI runs
+# this; without apt-get (or the packages) the test skips. Needs root, or sudo.
+CHROMIUM_PACKAGES := chromium chromium-driver
+browser-deps:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then \
+		echo "browser-deps: /usr/bin/chromium and /usr/bin/chromedriver are installed"; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+		echo "browser-deps: no apt-get here; install Chromium and the ChromeDriver of the same version yourself" \
+			"(CHROMIUM=..., CHROMEDRIVER=... name them), or the browser test skips"; \
+	else \
+		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CHROMIUM_PACKAGES); \
+	fi
 
 clean:
 	rm -rf $(VENV) .venv-* .devhost .azurite .pytest_cache .ruff_cache

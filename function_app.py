@@ -11,8 +11,14 @@ from config.settings import SettingsError, get_settings
 from http_api.analysis_results import bp as analysis_results
 from http_api.analyze_starter import bp as analyze_starter
 from http_api.health import bp as health
+from http_api.openapi_document import bp as openapi_document
+from observability.azure_monitor import configure_azure_monitor_logs
+from observability.log_context import install_record_factory
 from orchestrators.analysis_orchestrator import bp as analysis_orchestrator
 from timers.purge_finished_operations import bp as purge_finished_operations
+
+install_record_factory()  # every app log record carries the operation's ids as properties
+configure_azure_monitor_logs()  # in Azure: those properties become customDimensions in Application Insights
 
 try:
     get_settings()  # fail at start-up, with every bad setting named, rather than inside a running analysis
@@ -31,5 +37,6 @@ for blueprint in (
     submit_analysis,
     check_analysis_status,
     purge_finished_operations,
+    openapi_document,
 ):
     app.register_functions(blueprint)

@@ -16,6 +16,7 @@ from config.service_clients import content_understanding_client
 from content_understanding import PermanentServiceError, TransientServiceError
 from domain.activity_result import ActivityResult
 from domain.operation_ids import client_request_id
+from observability.log_context import log_context
 
 bp = df.Blueprint()
 log = logging.getLogger("analysis.activities")
@@ -23,6 +24,11 @@ log = logging.getLogger("analysis.activities")
 
 @bp.activity_trigger(input_name="request")
 def check_analysis_status(request: dict) -> dict:
+    with log_context(operationId=request.get("operationId"), serviceOperationId=request.get("serviceOperationId")):
+        return _check(request)
+
+
+def _check(request: dict) -> dict:
     try:
         status = content_understanding_client().get_status(
             request["operationLocation"], request_id=client_request_id(request["operationId"])

@@ -16,6 +16,7 @@ from content_understanding import PermanentServiceError, TransientServiceError
 from domain.activity_result import ActivityResult
 from domain.operation_ids import client_request_id
 from input_files.sas_urls import InputFileError
+from observability.log_context import log_context, scope_property
 
 bp = df.Blueprint()
 log = logging.getLogger("analysis.activities")
@@ -40,6 +41,13 @@ def seconds_left(deadline: str | None, now: datetime | None = None) -> float | N
 
 @bp.activity_trigger(input_name="job")
 def submit_analysis(job: dict) -> dict:
+    with log_context(
+        operationId=job.get("operationId"), analyzerId=job.get("analyzerId"), scope=scope_property(job.get("scope"))
+    ):
+        return _submit(job)
+
+
+def _submit(job: dict) -> dict:
     operation_id, index = job["operationId"], job.get("fileIndex", 0)
     left = seconds_left(job.get("deadline"))
     if left is not None and left <= 0:
@@ -83,6 +91,7 @@ def submit_analysis(job: dict) -> dict:
         operation_id,
         index,
         operation.operation_id,
+        extra={"serviceOperationId": operation.operation_id, "fileIndex": index},
     )
     value = {"serviceOperationId": operation.operation_id, "operationLocation": operation.operation_location}
     return ActivityResult.ok(value).to_dict()

@@ -8,6 +8,7 @@ environment.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -126,7 +127,18 @@ class _Reader:
         return raw in ("true", "1", "yes")
 
     def items(self, name: str) -> tuple[str, ...]:
-        return tuple(item.strip() for item in (self.text(name) or "").split(",") if item.strip())
+        """A comma-separated list, or a JSON array of strings (the form the platform writes on Linux)."""
+        raw = self.text(name) or ""
+        if raw.startswith("["):
+            try:
+                values = json.loads(raw)
+            except ValueError:
+                values = None
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                self.problems.append(f"{name} must be a comma-separated list or a JSON array of strings")
+                return ()
+            return tuple(v.strip() for v in values if v.strip())
+        return tuple(item.strip() for item in raw.split(",") if item.strip())
 
     def required_text(self, name: str, example: str) -> str:
         if name not in self.required:

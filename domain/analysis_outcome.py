@@ -66,6 +66,21 @@ def describe_input(item: dict) -> str:
         return "<url>"
 
 
+MODEL_DEPLOYMENTS_HINT = (
+    " This resource has no default model deployment for what the analyzer needs: deploy the models (e.g. "
+    "gpt-4.1, gpt-4.1-mini, text-embedding-3-large) and set them once with PATCH "
+    "{endpoint}/contentunderstanding/defaults?api-version=2025-11-01 (see docs/real-resource.md)."
+)
+
+
+def service_error_hint(error: dict) -> str:
+    """What an operator should do about a service error we recognise; empty when we have nothing to add."""
+    inner = str(error.get("innerCode") or "")
+    if inner == "ModelDeploymentNotFound" or error.get("target") == "modelDeployments":
+        return MODEL_DEPLOYMENTS_HINT
+    return ""
+
+
 def file_error(index: int, item: dict, error: dict | None, default_code: str = "AnalysisFailed") -> dict:
     """The operation's error when one file decided it: names the file and keeps the service's code."""
     error = dict(error or {})
@@ -73,7 +88,7 @@ def file_error(index: int, item: dict, error: dict | None, default_code: str = "
     detail = str(error.get("message") or "The analysis failed.")
     inner = error.get("innerCode")
     reason = f"{code}/{inner}" if inner else code
-    message = f"inputFiles[{index}] ({describe_input(item)}) failed: {detail} [{reason}]"
+    message = f"inputFiles[{index}] ({describe_input(item)}) failed: {detail} [{reason}]{service_error_hint(error)}"
     result = {"code": code, "message": message, "file": index}
     for key in ("target", "innerCode"):
         if error.get(key):

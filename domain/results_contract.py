@@ -115,6 +115,8 @@ def processing_answer(
             "filesDone": progress.get("filesDone", 0),
         },
     }
+    if isinstance(progress.get("lastError"), dict):  # why it is taking long: the last transient trouble
+        body["progress"]["lastError"] = progress["lastError"]
     headers = {"Retry-After": str(retry_after_seconds), "Location": results_path(analyzer_id, operation_id)}
     return HttpAnswer(202, body, headers)
 

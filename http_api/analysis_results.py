@@ -38,6 +38,7 @@ from domain.results_contract import (
 )
 from http_api.caller import caller_and_scope
 from http_api.responses import decode_json_field, guarded, to_http_response
+from observability.log_context import log_context, scope_property
 
 RESULTS_ROUTE = "pro-mode/content-analyzers/{analyzerId}/results/{operationId}"
 POLL_RETRY_AFTER_SECONDS = 5
@@ -100,6 +101,11 @@ async def _results(req: func.HttpRequest, client: df.DurableOrchestrationClient)
     if isinstance(identified, HttpAnswer):
         return to_http_response(identified)
     caller, scope, analyzer_id, operation_id = identified
+    with log_context(operationId=operation_id, analyzerId=analyzer_id, scope=scope_property(scope)):
+        return await _answer(client, req, caller, scope, analyzer_id, operation_id)
+
+
+async def _answer(client, req, caller, scope: dict, analyzer_id: str, operation_id: str) -> func.HttpResponse:
     status, visible = await _visible_status(req, client, scope)
     if status is None:
         return await _legacy_lookup(caller, analyzer_id, operation_id)
@@ -118,7 +124,12 @@ async def _results(req: func.HttpRequest, client: df.DurableOrchestrationClient)
     if isinstance(answer, ResultsToRead):
         return await _read_results(answer, analyzer_id, _seconds_since(status.created_time))
     if answer.status == 500:
-        log.info("[AnalysisResults] Analysis ended without a result for %s: %s", operation_id, answer.body["status"])
+        log.info(
+            "[AnalysisResults] Analysis ended without a result for %s: %s",
+            operation_id,
+            answer.body["status"],
+            extra={"event": "results.read", "outcome": answer.body["status"]},
+        )
     return to_http_response(answer)
 
 
@@ -139,7 +150,11 @@ async def _read_results(results: ResultsToRead, analyzer_id: str, elapsed: float
     except PermanentServiceError as exc:
         log.warning("[AnalysisResults] The result of %s is gone (%s)", results.operation_id, exc.code)
         return to_http_response(result_unavailable_answer(results.operation_id, elapsed))
-    log.info("[AnalysisResults] Analysis completed - returning results for %s", results.operation_id)
+    log.info(
+        "[AnalysisResults] Analysis completed - returning results for %s",
+        results.operation_id,
+        extra={"event": "results.read", "outcome": "succeeded", "elapsedSeconds": round(elapsed, 3)},
+    )
     if len(bodies) == 1:  # the service's body, byte for byte
         return func.HttpResponse(
             body=bodies[0],

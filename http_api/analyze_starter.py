@@ -21,6 +21,7 @@ from domain.operation_ids import idempotent_operation_id, new_operation_id, requ
 from domain.results_contract import HttpAnswer, error_answer, submitted_answer
 from http_api.caller import caller_and_scope
 from http_api.responses import decode_json_field, guarded, to_http_response
+from observability.log_context import scope_property
 from orchestrators.analysis_orchestrator import ORCHESTRATOR_NAME
 
 SUBMITTED_RETRY_AFTER_SECONDS = 5
@@ -106,7 +107,18 @@ async def _start(
                     raise
         if existing:
             return _answer_for_existing(existing, job, operation_id, analyzer_id)
-    log.info("[AnalyzeContent] Analysis started for operation: %s (analyzer %s)", operation_id, analyzer_id)
+    log.info(
+        "[AnalyzeContent] Analysis started for operation: %s (analyzer %s)",
+        operation_id,
+        analyzer_id,
+        extra={
+            "event": "analysis.started",
+            "operationId": operation_id,
+            "analyzerId": analyzer_id,
+            "scope": scope_property(scope),
+            "files": len(job["inputs"]),
+        },
+    )
     return to_http_response(submitted_answer(operation_id, analyzer_id, SUBMITTED_RETRY_AFTER_SECONDS))
 
 

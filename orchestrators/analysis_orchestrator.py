@@ -24,6 +24,7 @@ from domain.analysis_outcome import (
     progress_status,
 )
 from domain.polling_schedule import PollingPolicy, next_check_delay, submit_retry_delay
+from observability.log_context import scope_property
 
 ORCHESTRATOR_NAME = "analysis_orchestrator"
 SUBMIT_ACTIVITY = "submit_analysis"
@@ -57,9 +58,19 @@ class Operation:
     def elapsed(self) -> float:
         return (self.context.current_utc_datetime - self.started).total_seconds()
 
-    def say(self, message: str, *args) -> None:
+    def say(self, event: str, message: str, *args, **properties) -> None:
+        """Log once (not again on replay), with the operation's ids as properties of the record."""
         if not self.context.is_replaying:
-            log.info(message, *args)
+            extra = {
+                "event": event,
+                "operationId": self.operation_id,
+                "analyzerId": self.job["analyzerId"],
+                "scope": scope_property(self.job.get("scope")),
+                "checks": self.checks,
+                "elapsedSeconds": round(self.elapsed(), 3),
+                **properties,
+            }
+            log.info(message, *args, extra=extra)
 
     def show(self, phase: str, outcome: str | None = None) -> None:
         self.context.set_custom_status(
@@ -109,49 +120,73 @@ def submit_files(operation: Operation):
     failures = [0] * len(waiting)
     while waiting:
         wave, waiting = waiting[:parallelism], waiting[parallelism:]
-        payloads = [_submit_payload(operation, index) for index in wave]
-        results = yield from run_activities(context, SUBMIT_ACTIVITY, payloads)
-        retry_delays = []
-        for index, result in zip(wave, results, strict=True):
-            item = job["inputs"][index]
-            if result.is_ok:
-                operation.files[index].update(result.value or {})
-                continue
-            if result.kind == PERMANENT:
-                operation.say(
-                    "[BackgroundPoll] Submit rejected for %s: file %d (%s)",
-                    operation.operation_id,
-                    index,
-                    (result.error or {}).get("code"),
-                )
-                return file_error(index, item, result.error, "SubmitRejected")
-            failures[index] += 1
-            delay = submit_retry_delay(failures[index], operation.elapsed(), operation.policy.timeout_seconds)
-            operation.say(
-                "[BackgroundPoll] Submit attempt %d failed for operation: %s file %d (%s)",
-                failures[index],
-                operation.operation_id,
-                index,
-                (result.error or {}).get("code"),
-            )
-            if delay is None:
-                operation.say("[BackgroundPoll] Analysis failed for %s: could not submit", operation.operation_id)
-                error = {"code": "SubmitFailed", **_without_code(result.error)}
-                error["message"] = "Content Understanding could not be reached to submit. " + str(
-                    (result.error or {}).get("message") or ""
-                )
-                return file_error(index, item, error, "SubmitFailed")
-            retry_delays.append((index, delay))
+        results = yield from run_activities(context, SUBMIT_ACTIVITY, [_submit_payload(operation, i) for i in wave])
+        error, retry_delays = record_submits(operation, wave, results, failures)
+        if error is not None:
+            return error
         if retry_delays:
-            waiting = [index for index, _ in retry_delays] + waiting
-            longest = max(delay for _, delay in retry_delays)
+            operation.show("submitting")
+            waiting = list(retry_delays) + waiting
+            longest = max(retry_delays.values())
             yield context.create_timer(context.current_utc_datetime + timedelta(seconds=longest))
     operation.say(
+        "analysis.submitted",
         "[BackgroundPoll] Started background polling for operation: %s (%d file(s))",
         operation.operation_id,
         len(operation.files),
     )
     return None
+
+
+def record_submits(
+    operation: Operation, wave: list[int], results: list[ActivityResult], failures: list[int]
+) -> tuple[dict | None, dict[int, float]]:
+    """Write one wave of submit answers into the files' states.
+
+    Returns (the error that ends the operation, or None; {file index: seconds before retrying it}).
+    """
+    retry_delays: dict[int, float] = {}
+    for index, result in zip(wave, results, strict=True):
+        item, code = operation.job["inputs"][index], (result.error or {}).get("code")
+        if result.is_ok:
+            operation.files[index].update(result.value or {})
+        elif result.kind == PERMANENT:
+            operation.say(
+                "analysis.submit_rejected",
+                "[BackgroundPoll] Submit rejected for %s: file %d (%s)",
+                operation.operation_id,
+                index,
+                code,
+            )
+            return file_error(index, item, result.error, "SubmitRejected"), {}
+        else:
+            failures[index] += 1
+            operation.last_error = result.error  # shown in the 202's progress: why it is still submitting
+            operation.say(
+                "analysis.submit_retry",
+                "[BackgroundPoll] Submit attempt %d failed for operation: %s file %d (%s)",
+                failures[index],
+                operation.operation_id,
+                index,
+                code,
+            )
+            delay = submit_retry_delay(failures[index], operation.elapsed(), operation.policy.timeout_seconds)
+            if delay is None:
+                operation.say(
+                    "analysis.finished",
+                    "[BackgroundPoll] Analysis failed for %s: could not submit",
+                    operation.operation_id,
+                    outcome="failed",
+                )
+                reason = (result.error or {}).get("message") or ""
+                error = {
+                    **_without_code(result.error),
+                    "code": "SubmitFailed",
+                    "message": f"Content Understanding could not be reached to submit ({code}). {reason}",
+                }
+                return file_error(index, item, error, "SubmitFailed"), {}
+            retry_delays[index] = delay
+    return None, retry_delays
 
 
 def poll_files(operation: Operation):
@@ -162,65 +197,97 @@ def poll_files(operation: Operation):
     context, policy = operation.context, operation.policy
     rechecks = 0
     while True:
-        pending = [i for i, f in enumerate(operation.files) if f["serviceStatus"] not in ("Succeeded",)]
-        payloads = [_check_payload(operation, i) for i in pending]
-        results = yield from run_activities(context, CHECK_ACTIVITY, payloads)
-        operation.checks += 1
-        now = context.current_utc_datetime
-        operation.last_checked_at = now
-        retry_after, checked_before_deadline = None, False
-        operation.last_error = None
-        for index, result in zip(pending, results, strict=True):
-            file = operation.files[index]
-            if result.is_ok:
-                value = result.value or {}
-                file["serviceStatus"] = value.get("status")
-                file["error"] = value.get("error")
-                checked_at = _parse_time(value.get("checkedAt")) or now
-                checked_before_deadline |= checked_at < operation.deadline
-                retry_after = max(retry_after or 0.0, value.get("retryAfter") or 0.0) or retry_after
-            elif result.kind == PERMANENT:
-                file["serviceStatus"], file["error"] = "Failed", result.error
-            else:
-                operation.last_error = result.error
-                checked_before_deadline = True  # no fresh answer for this file
-                retry_after = max(retry_after or 0.0, result.retry_after or 0.0) or retry_after
-        operation.say(
-            "[BackgroundPoll] Attempt %d at %.1fs for operation: %s - Status: %s",
-            operation.checks,
-            operation.elapsed(),
-            operation.operation_id,
-            ",".join(str(operation.files[i]["serviceStatus"]) for i in pending),
-        )
-        operation.show("polling")
-
-        outcome, deciding = operation_outcome(operation.files)
-        if outcome == SUCCEEDED:
-            operation.say(
-                "[BackgroundPoll] Analysis completed for %s after %d checks, %.1fs",
-                operation.operation_id,
-                operation.checks,
-                operation.elapsed(),
-            )
-            return outcome, None
+        pending = [i for i, f in enumerate(operation.files) if f["serviceStatus"] != "Succeeded"]
+        results = yield from run_activities(context, CHECK_ACTIVITY, [_check_payload(operation, i) for i in pending])
+        retry_after, stale = record_checks(operation, pending, results)
+        outcome, error = decide(operation)
         if outcome is not None:
-            error = file_error(deciding, operation.job["inputs"][deciding], operation.files[deciding]["error"])
-            operation.say("[BackgroundPoll] Analysis %s for %s: %s", outcome, operation.operation_id, error["code"])
             return outcome, error
         if operation.elapsed() >= policy.timeout_seconds:
-            if checked_before_deadline and rechecks < MAX_DEADLINE_RECHECKS:
+            if stale and rechecks < MAX_DEADLINE_RECHECKS:
                 rechecks += 1  # the last word came from before the deadline: ask once more before giving up
                 continue
             operation.say(
+                "analysis.finished",
                 "[BackgroundPoll] Analysis timed out for %s after %.1fs (%d checks)",
                 operation.operation_id,
                 operation.elapsed(),
                 operation.checks,
+                outcome=TIMEOUT,
             )
-            message = f"The analysis did not finish within {policy.timeout_seconds:g} seconds."
-            return TIMEOUT, {"code": "Timeout", "message": message}
+            return TIMEOUT, {
+                "code": "Timeout",
+                "message": f"The analysis did not finish within {policy.timeout_seconds:g} seconds.",
+            }
         delay = next_check_delay(policy, operation.checks, operation.elapsed(), retry_after)
-        yield context.create_timer(now + timedelta(seconds=delay))
+        yield context.create_timer(context.current_utc_datetime + timedelta(seconds=delay))
+
+
+def record_checks(operation: Operation, pending: list[int], results: list[ActivityResult]) -> tuple[float | None, bool]:
+    """Write one round of check answers into the files' states.
+
+    Returns (the longest Retry-After the service asked for, whether any answer predates the deadline or is
+    missing: then a timeout must not be decided on it).
+    """
+    now = operation.context.current_utc_datetime
+    operation.checks += 1
+    operation.last_checked_at = now
+    operation.last_error = None
+    retry_after, stale = None, False
+    for index, result in zip(pending, results, strict=True):
+        file = operation.files[index]
+        if result.is_ok:
+            value = result.value or {}
+            file["serviceStatus"], file["error"] = value.get("status"), value.get("error")
+            stale |= (_parse_time(value.get("checkedAt")) or now) < operation.deadline
+            asked = value.get("retryAfter")
+        elif result.kind == PERMANENT:
+            file["serviceStatus"], file["error"] = "Failed", result.error
+            asked = None
+        else:
+            operation.last_error, stale, asked = result.error, True, result.retry_after
+        if asked:
+            retry_after = max(retry_after or 0.0, float(asked))
+    operation.say(
+        "analysis.checked",
+        "[BackgroundPoll] Attempt %d at %.1fs for operation: %s - Status: %s",
+        operation.checks,
+        operation.elapsed(),
+        operation.operation_id,
+        ",".join(str(operation.files[i]["serviceStatus"]) for i in pending),
+        serviceStatus=",".join(str(operation.files[i]["serviceStatus"]) for i in pending),
+        serviceOperationId=",".join(str(operation.files[i]["serviceOperationId"]) for i in pending),
+    )
+    operation.show("polling")
+    return retry_after, stale
+
+
+def decide(operation: Operation) -> tuple[str | None, dict | None]:
+    """The operation's outcome once its files say so: succeeded when all did, failed/canceled with the first."""
+    outcome, deciding = operation_outcome(operation.files)
+    if outcome == SUCCEEDED:
+        operation.say(
+            "analysis.finished",
+            "[BackgroundPoll] Analysis completed for %s after %d checks, %.1fs",
+            operation.operation_id,
+            operation.checks,
+            operation.elapsed(),
+            outcome=SUCCEEDED,
+        )
+        return outcome, None
+    if outcome is None:
+        return None, None
+    error = file_error(deciding, operation.job["inputs"][deciding], operation.files[deciding]["error"])
+    operation.say(
+        "analysis.finished",
+        "[BackgroundPoll] Analysis %s for %s: %s",
+        outcome,
+        operation.operation_id,
+        error["code"],
+        outcome=outcome,
+        errorCode=error["code"],
+    )
+    return outcome, error
 
 
 def run_activities(context: df.DurableOrchestrationContext, name: str, payloads: list[dict]):
@@ -252,6 +319,7 @@ def _check_payload(operation: Operation, index: int) -> dict:
         "operationId": operation.operation_id,
         "fileIndex": index,
         "operationLocation": operation.files[index]["operationLocation"],
+        "serviceOperationId": operation.files[index]["serviceOperationId"],
     }
 
 

@@ -4,6 +4,9 @@ With E2E_BASE_URL set, the tests run against that host (for example `func start`
 Core Tools; set E2E_SIMULATOR_URL too when it talks to `python -m tools.simulator`). Otherwise the fixtures
 start the Content Understanding simulator and the local host (`python -m tools.devhost`) on free ports, with
 time compressed: analyses take about a second and the app polls every 0.2-0.5 s.
+
+Every answer a test receives from the app is checked against the OpenAPI document the app serves
+(http_api/openapi.json; see openapi_contract.py): one that does not match fails the test.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.openapi_contract import checking_responses
 from tools.devhost.local_stack import HOST_READY, SIMULATOR_READY, Child, start_quiet
 
 REPO = Path(__file__).resolve().parents[2]
@@ -93,3 +97,11 @@ def private_host(simulator_process, tmp_path) -> Iterator:
     yield start
     for host in started:
         host.stop()
+
+
+@pytest.fixture(autouse=True)
+def responses_match_the_openapi_document() -> Iterator[None]:
+    """Every answer from the app must match http_api/openapi.json (see openapi_contract.py)."""
+    with checking_responses() as violations:
+        yield
+    assert not violations, "\n\n".join(violations)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -12,83 +10,19 @@ import pytest
 import requests
 
 from tests.e2e.conftest import E2E_TIMEOUT_SECONDS, SIM_KEY
+from tests.e2e.helpers import (
+    ANALYZER,
+    DOC,
+    analyze,
+    final_answer,
+    instance_count,
+    poll,
+    principal,
+    results,
+    start,
+    submit_to_service,
+)
 from tests.support import wait_until
-
-DOC = "https://files.example.com/invoice.pdf"
-ANALYZER = "prebuilt-invoice"
-
-
-def analyze(stack, *files, analyzer=ANALYZER, headers=None, **extra):
-    body = {"analyzerId": analyzer, "inputFiles": list(files or [DOC]), "analysisMode": "pro", **extra}
-    return requests.post(
-        f"{stack.base_url}/pro-mode/content-analyzers/{analyzer}:analyze",
-        json=body,
-        headers=headers,
-        timeout=10,
-    )
-
-
-def results(stack, operation_id, analyzer=ANALYZER, headers=None, base_url=None):
-    url = f"{base_url or stack.base_url}/pro-mode/content-analyzers/{analyzer}/results/{operation_id}"
-    return requests.get(url, params={"api-version": "2025-05-01-preview"}, headers=headers, timeout=10)
-
-
-def poll(stack, operation_id, *, timeout=30, interval=0.25, **kwargs):
-    """Poll like the frontend (time-compressed); return every response until the first non-202."""
-    seen = []
-
-    def done():
-        response = results(stack, operation_id, **kwargs)
-        seen.append(response)
-        return response.status_code != 202
-
-    wait_until(done, timeout=timeout, interval=interval, message=f"operation {operation_id} still running")
-    return seen
-
-
-def final_answer(url: str, timeout: float = 30, headers: dict | None = None) -> requests.Response:
-    """GET url until it stops answering 202; return that answer (a 500 is a falsy Response, hence the list)."""
-    answers = []
-
-    def ended():
-        answers.append(requests.get(url, headers=headers, timeout=5))
-        return answers[-1].status_code != 202
-
-    wait_until(ended, timeout, 0.25)
-    return answers[-1]
-
-
-def principal(oid: str, *groups: str) -> dict:
-    """The X-MS-CLIENT-PRINCIPAL header App Service Authentication adds for a signed-in user."""
-    claims = [{"typ": "http://schemas.microsoft.com/identity/claims/objectidentifier", "val": oid}]
-    claims += [{"typ": "groups", "val": g} for g in groups]
-    document = {"auth_typ": "aad", "name_typ": "name", "role_typ": "roles", "claims": claims}
-    return {"X-MS-CLIENT-PRINCIPAL": base64.b64encode(json.dumps(document).encode()).decode()}
-
-
-def instance_count(host) -> int:
-    """How many orchestrations the local host holds (its Durable management API, as Core Tools serves it)."""
-    answer = requests.get(f"{host.ready_url}/runtime/webhooks/durabletask/instances", timeout=10)
-    answer.raise_for_status()
-    return len(answer.json())
-
-
-def submit_to_service(simulator_url: str, url: str) -> str:
-    """Start an analysis directly at the service, as the old backend did; its id is a bare GUID."""
-    submitted = requests.post(
-        f"{simulator_url}/contentunderstanding/analyzers/{ANALYZER}:analyze",
-        params={"api-version": "2025-11-01"},
-        json={"inputs": [{"url": url}]},
-        headers={"Ocp-Apim-Subscription-Key": SIM_KEY},
-        timeout=10,
-    )
-    return submitted.json()["id"]
-
-
-def start(stack, *files, **kwargs) -> str:
-    response = analyze(stack, *files, **kwargs)
-    assert response.status_code == 202, response.text
-    return response.json()["operationId"]
 
 
 def test_seed_test_1_submit_then_processing_then_result(stack):
@@ -348,11 +282,42 @@ def test_no_key_or_sas_signature_reaches_the_logs(stack):
     marker = f"sig-{uuid.uuid4().hex}"
     operation_id = start(stack, f"{DOC}?sv=2024-01-01&sig={marker}&sim_duration=0.3", "invoices/a.pdf")
     assert poll(stack, operation_id)[-1].status_code == 200
-    output = "\n".join(stack.host.lines)
+    completed = f"Analysis completed - returning results for {operation_id}"
+    # A log line may arrive after the HTTP answer: wait for the last one this operation writes.
+    output = wait_until(lambda: text if completed in (text := "\n".join(stack.host.lines)) else None, timeout=10)
     assert operation_id in output  # the operator can follow the operation...
     assert marker not in output  # ...but never sees the caller's SAS signature,
     assert "sig=" not in output  # nor the one minted for the file id,
     assert SIM_KEY not in output  # nor the Content Understanding key.
+
+
+def test_each_file_is_its_own_analysis_and_the_200_merges_them_in_input_order(stack):
+    operation_id = start(stack, f"{DOC}?sim_duration=0.6", "https://files.example.com/receipt.pdf?sim_duration=0.2")
+    final = poll(stack, operation_id)[-1]
+    assert final.status_code == 200, final.text
+    body = final.json()
+    assert (body["id"], body["status"]) == (operation_id, "Succeeded")
+    contents = body["result"]["contents"]
+    assert len(contents) == 2 and all(c["fields"] for c in contents)
+    assert body["usage"]["documentPagesStandard"] == 2  # summed over the two analyses
+
+
+def test_a_single_file_operation_returns_the_service_body_unchanged(stack):
+    operation_id = start(stack, f"{DOC}?sim_duration=0.2")
+    body = poll(stack, operation_id)[-1].json()
+    assert body["id"] != operation_id and len(body["id"]) == 36  # the service's own operation id
+    assert body["result"]["contents"][0]["fields"]
+
+
+def test_a_failed_file_fails_the_operation_naming_the_file(stack):
+    failing = "https://files.example.com/broken.pdf?sim_outcome=failed&sim_duration=0.2"
+    operation_id = start(stack, f"{DOC}?sim_duration=5", failing)
+    final = poll(stack, operation_id)[-1]
+    assert final.status_code == 500
+    body = final.json()
+    assert (body["error"], body["status"]) == ("Analysis failed", "failed")
+    assert "inputFiles[1] (https://files.example.com/broken.pdf)" in body["message"]
+    assert "sim_outcome" not in body["message"]  # no query string (a SAS lives there) in messages
 
 
 def test_purge_removes_finished_operations_and_keeps_running_ones(private_host):
@@ -370,7 +335,7 @@ def test_purge_removes_finished_operations_and_keeps_running_ones(private_host):
 
     wait_until(purged, timeout=20, interval=0.5, message="the finished operation was never purged")
     assert requests.get(running_url, timeout=5).status_code == 202
-    assert "[Retention] Purged" in "\n".join(host.lines)
+    wait_until(lambda: "[Retention] Purged" in "\n".join(host.lines), timeout=10, message="no purge log line")
 
 
 def test_service_refusing_the_app_is_reported_not_hidden(private_host):
@@ -411,3 +376,36 @@ def test_health_is_anonymous_and_tells_whether_the_service_takes_our_credentials
     assert degraded.status_code == 200
     assert degraded.json()["status"] == "degraded"
     assert degraded.json()["contentUnderstanding"]["credentialsAccepted"] is False
+
+
+def test_missing_model_deployments_say_how_to_set_them(stack):
+    if not stack.simulator_url:
+        pytest.skip("needs the simulator's URL (E2E_SIMULATOR_URL) to remove its default model deployments")
+    defaults = f"{stack.simulator_url}/contentunderstanding/defaults?api-version=2025-11-01"
+    key = {"Ocp-Apim-Subscription-Key": SIM_KEY}
+    saved = requests.get(defaults, headers=key, timeout=10).json()["modelDeployments"]
+    requests.patch(defaults, json={"modelDeployments": dict.fromkeys(saved)}, headers=key, timeout=10)
+    try:
+        final = poll(stack, start(stack, f"{DOC}?sim_duration=0.2"))[-1]
+    finally:
+        requests.patch(defaults, json={"modelDeployments": saved}, headers=key, timeout=10)
+    assert final.status_code == 500
+    message = final.json()["message"]
+    assert "ModelDeploymentNotFound" in message
+    assert "PATCH {endpoint}/contentunderstanding/defaults" in message
+
+
+def test_analyzer_ids_are_validated_on_get_and_delete_and_never_echoed(stack):
+    for method in ("GET", "DELETE"):
+        answer = requests.request(
+            method, f"{stack.base_url}/pro-mode/content-analyzers/bad$id<x>/results/an-1", timeout=10
+        )
+        assert (answer.status_code, answer.json()["code"]) == (400, "InvalidAnalyzerId")
+        assert "Location" not in answer.headers
+
+
+def test_a_declared_body_over_the_limit_is_refused_before_it_is_read(stack):
+    body = b'{"inputFiles": ["' + b"x" * (2 * 1024 * 1024) + b'"]}'
+    answer = requests.post(f"{stack.base_url}/pro-mode/content-analyzers/{ANALYZER}:analyze", data=body, timeout=30)
+    assert answer.status_code == 413
+    assert (answer.json()["error"], answer.json()["code"]) == ("Request too large", "RequestTooLarge")

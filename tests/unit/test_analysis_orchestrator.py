@@ -298,3 +298,12 @@ def test_a_300_second_analysis_keeps_its_history_small():
     # and no result in it: the size stays small whatever the result size.
     assert run.events <= 8 * run.output["checks"] + 10
     assert len(run.histories[-1]) <= 64 * 1024
+
+
+def test_a_submit_that_keeps_failing_says_why_while_it_retries():
+    def down(payload, elapsed):
+        return ActivityResult.transient({"code": "ConnectionFailed", "message": "refused"}).to_dict()
+
+    run = replay(HANDLE, job(), START, service(["Running"], submit=down))
+    submitting = [s for s in run.custom_statuses if s["phase"] == "submitting" and s.get("lastError")]
+    assert submitting and submitting[0]["lastError"]["code"] == "ConnectionFailed"

@@ -44,6 +44,7 @@ def test_the_app_indexes_every_function_with_its_trigger():
         "submit_analysis": "activityTrigger",
         "check_analysis_status": "activityTrigger",
         "purge_finished_operations": "timerTrigger",
+        "openapi_document": "httpTrigger",
     }
 
 
@@ -51,16 +52,19 @@ def test_http_routes_and_methods_are_the_frontend_contract():
     index = bindings()
     routes = {
         name: (trigger(index[name])["route"], trigger(index[name])["methods"])
-        for name in ("start_analysis", "get_analysis_results", "cancel_analysis")
+        for name in ("start_analysis", "get_analysis_results", "cancel_analysis", "openapi_document")
     }
     assert routes == {
         "start_analysis": ("pro-mode/content-analyzers/{analyzerId}:analyze", ["POST"]),
         "get_analysis_results": ("pro-mode/content-analyzers/{analyzerId}/results/{operationId}", ["GET"]),
         "cancel_analysis": ("pro-mode/content-analyzers/{analyzerId}/results/{operationId}", ["DELETE"]),
+        "openapi_document": ("openapi.json", ["GET"]),
     }
     for name in routes:
         assert trigger(index[name])["authLevel"] == "ANONYMOUS"
+    for name in ("start_analysis", "get_analysis_results", "cancel_analysis"):
         assert any(b["type"] == "durableClient" for b in index[name])
+    assert not any(b["type"] == "durableClient" for b in index["openapi_document"])
 
 
 def test_purge_timer_schedule_is_resolved_by_the_host_from_the_setting():

@@ -113,3 +113,13 @@ def test_allowed_input_hosts_default_to_the_input_container_host():
     settings = load_settings({**BASE, "INPUT_CONTAINER_URL": "https://acct.blob.core.windows.net/pro-input-files"})
     assert settings.allowed_input_hosts == ("acct.blob.core.windows.net",)
     assert load_settings(BASE).allowed_input_hosts == ()
+
+
+def test_cors_origins_come_as_a_list_or_as_the_json_array_the_platform_writes():
+    listed = load_settings({**BASE, "CORS_ALLOWED_ORIGINS": "https://a.example.com, http://localhost:3000"})
+    platform = load_settings({**BASE, "CORS_ALLOWED_ORIGINS": '["https://a.example.com","http://localhost:3000"]'})
+    assert (
+        listed.cors_allowed_origins
+        == platform.cors_allowed_origins
+        == ("https://a.example.com", "http://localhost:3000")
+    )

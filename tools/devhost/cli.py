@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"devhost: app dir {app_dir} does not exist", file=sys.stderr)
         return 2
     settings = apply_local_settings(app_dir)
+    # Core Tools runs the app as Development unless told otherwise; so does devhost.
+    os.environ.setdefault("AZURE_FUNCTIONS_ENVIRONMENT", "Development")
     if settings.applied:
         log.info("Applied %d settings from local.settings.json", len(settings.applied))
     port = args.port if args.port is not None else (settings.local_http_port or DEFAULT_PORT)

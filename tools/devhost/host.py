@@ -64,7 +64,13 @@ def load_function_app(app_dir: Path) -> Any:
         sys.path.insert(0, str(app_dir))
     if not (app_dir / "function_app.py").is_file():
         raise StartupError(f"no function_app.py in {app_dir}")
-    module = importlib.import_module("function_app")
+    try:
+        module = importlib.import_module("function_app")
+    except Exception as exc:
+        # The worker reports an app that fails at import as one "failed to index" line, not a traceback:
+        # what the app logged before raising (e.g. one line per bad setting) is what a person needs.
+        log.debug("function_app failed to import", exc_info=True)
+        raise StartupError(f"the app failed to load: {type(exc).__name__}: {exc}") from exc
     return _find_app(module)
 
 

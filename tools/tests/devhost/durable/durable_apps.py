@@ -7,12 +7,11 @@ client function would use it.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,6 +21,7 @@ from typing import Any
 import azure.durable_functions as df
 from aiohttp import web
 
+from tests.support import wait_until_async as wait_until
 from tools.devhost.durable import DurableEngine, add_durable_routes, client_binding_json
 from tools.devhost.durable_bridge import close_sdk_client_session
 
@@ -223,18 +223,6 @@ class Harness:
             return status if status and status["runtimeStatus"] in statuses else None
 
         return await wait_until(reached, timeout)
-
-
-async def wait_until(probe: Callable[[], Awaitable[Any]], timeout: float = 10.0, interval: float = 0.02) -> Any:
-    """Polls ``probe`` until it returns something truthy; fails the test at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s (last value: {value!r})")
-        await asyncio.sleep(interval)
 
 
 async def serve(engine: DurableEngine) -> tuple[web.AppRunner, str]:

@@ -31,7 +31,7 @@ def test_client_starts_and_reads_status_and_custom_status(tmp_path):
                 status = await h.client.get_status(instance_id)
                 return status.custom_status == {"stage": "waiting for approval"} and status
 
-            from durable_apps import wait_until
+            from tests.support import wait_until_async as wait_until
 
             status = await wait_until(waiting)
             assert status.runtime_status == Status.Running

@@ -9,7 +9,9 @@ from datetime import datetime
 
 import azure.durable_functions as df
 import durable_apps as apps
-from durable_apps import harness, wait_until
+from durable_apps import harness
+
+from tests.support import wait_until_async as wait_until
 
 
 def test_activity_chain_returns_every_result(tmp_path):

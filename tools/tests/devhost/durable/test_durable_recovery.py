@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 import aiohttp
-from durable_apps import wait_until
+
+from tests.support import wait_until_async as wait_until
 
 HOST_SCRIPT = Path(__file__).with_name("durable_crash_host.py")
 

@@ -1,0 +1,49 @@
+"""Properties that ride on every log record written while an operation is being handled.
+
+Application Insights shows a record's extra attributes as customDimensions (through the Azure Monitor
+OpenTelemetry distro, see observability/azure_monitor.py), so the runbook's queries can filter and group on
+`operationId`, `serviceOperationId`, `analyzerId`, `scope` and `event` instead of parsing message text.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+_PROPERTIES: ContextVar[dict] = ContextVar("analysis_log_properties", default={})  # noqa: B039 - never mutated
+_installed = False
+
+
+@contextmanager
+def log_context(**properties: object) -> Iterator[None]:
+    """Within the block, every log record also carries these properties (None values are left out)."""
+    token = _PROPERTIES.set({**_PROPERTIES.get(), **{k: v for k, v in properties.items() if v is not None}})
+    try:
+        yield
+    finally:
+        _PROPERTIES.reset(token)
+
+
+def scope_property(scope: dict | None) -> str | None:
+    """How a scope appears in logs: kind and id (object ids, never a token)."""
+    return f"{scope.get('kind')}:{scope.get('id')}" if isinstance(scope, dict) else None
+
+
+def install_record_factory() -> None:
+    """Make every LogRecord pick up the current properties (idempotent; called once at start-up)."""
+    global _installed
+    if _installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        for name, value in _PROPERTIES.get().items():
+            if not hasattr(record, name):
+                setattr(record, name, value)
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _installed = True

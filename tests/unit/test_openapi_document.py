@@ -1,0 +1,115 @@
+"""The OpenAPI 3.1 document the app serves at /openapi.json: valid, complete, read once."""
+
+from __future__ import annotations
+
+import json
+
+import azure.functions as func
+from openapi_spec_validator import validate
+
+from domain.results_contract import ERROR_TITLES
+from http_api import openapi_document as module
+
+DOCUMENT = json.loads(module.OPENAPI_FILE.read_text(encoding="utf-8"))
+ANALYZE = "/pro-mode/content-analyzers/{analyzerId}:analyze"
+RESULTS = "/pro-mode/content-analyzers/{analyzerId}/results/{operationId}"
+CODES_TODAY = [
+    "InvalidJson",
+    "InvalidRequest",
+    "MissingInputFiles",
+    "InvalidInputFiles",
+    "TooManyInputFiles",
+    "AnalyzerIdMismatch",
+    "InvalidAnalyzerId",
+    "InvalidInputUrl",
+    "InvalidFileId",
+    "RequestTooLarge",
+    "InvalidGroupId",
+    "InvalidIdempotencyKey",
+    "FileIdsNotSupported",
+    "IdempotencyKeyReused",
+    "OperationNotFound",
+    "AlreadyFinished",
+    "ServiceUnavailable",
+    "UpstreamError",
+    "UpstreamUnavailable",
+    "MissingToken",
+    "InvalidToken",
+    "GroupNotGranted",
+    "TooManyRequests",
+    "InternalError",
+    "InputHostNotAllowed",
+    "ResultUnavailable",
+]
+
+
+def test_the_document_is_valid_openapi_3_1():
+    assert DOCUMENT["openapi"].startswith("3.1.")
+    validate(DOCUMENT)
+
+
+def test_every_endpoint_is_described():
+    assert {path: sorted(k for k in item if k != "parameters") for path, item in DOCUMENT["paths"].items()} == {
+        ANALYZE: ["post"],
+        RESULTS: ["delete", "get"],
+        "/health": ["get"],
+        "/openapi.json": ["get"],
+    }
+
+
+def test_health_and_the_document_itself_are_anonymous_and_the_rest_is_not_only_anonymous():
+    assert DOCUMENT["paths"]["/health"]["get"]["security"] == []
+    assert DOCUMENT["paths"]["/openapi.json"]["get"]["security"] == []
+    schemes = DOCUMENT["components"]["securitySchemes"]
+    assert schemes["bearer"]["scheme"] == "bearer" and schemes["bearer"]["bearerFormat"] == "JWT"
+    assert "appservice" in schemes
+    assert {"bearer": []} in DOCUMENT["security"] and {"appservice": []} in DOCUMENT["security"]
+
+
+def test_error_codes_are_an_open_string_listing_every_known_code():
+    code = DOCUMENT["components"]["schemas"]["ErrorCode"]
+    assert code["type"] == "string" and "enum" not in code
+    assert set(CODES_TODAY) <= set(code["examples"])
+    for name in CODES_TODAY:
+        assert f"`{name}`" in code["description"]
+
+
+def test_error_statuses_use_the_error_shape_and_401_carries_the_challenge():
+    responses = DOCUMENT["components"]["responses"]
+    assert set(DOCUMENT["components"]["schemas"]["Error"]["required"]) == {"error", "message", "code"}
+    for operation in (DOCUMENT["paths"][ANALYZE]["post"], *(DOCUMENT["paths"][RESULTS][m] for m in ("get", "delete"))):
+        for status, response in operation["responses"].items():
+            if int(status) >= 400:
+                assert int(status) in ERROR_TITLES
+                resolved = responses[response["$ref"].rsplit("/", 1)[1]] if "$ref" in response else response
+                assert "application/json" in resolved["content"], status
+        assert "WWW-Authenticate" in responses["Unauthorized"]["headers"]
+
+
+def test_the_endpoint_serves_the_file_and_reads_it_once(monkeypatch):
+    module.openapi_document_bytes.cache_clear()
+    reads = []
+    original = type(module.OPENAPI_FILE).read_bytes
+    monkeypatch.setattr(type(module.OPENAPI_FILE), "read_bytes", lambda self: reads.append(self) or original(self))
+    request = func.HttpRequest(method="GET", url="http://localhost/openapi.json", body=b"")
+    first = module.openapi_document(request)
+    second = module.openapi_document(request)
+    assert first.status_code == second.status_code == 200
+    assert first.mimetype == "application/json"
+    assert json.loads(first.get_body()) == DOCUMENT
+    assert len(reads) == 1
+
+
+def _parameter_names(path: str, method: str) -> set[str]:
+    item = DOCUMENT["paths"][path]
+    refs = [*item.get("parameters", []), *item[method].get("parameters", [])]
+    return {DOCUMENT["components"]["parameters"][p["$ref"].rsplit("/", 1)[1]]["name"] for p in refs}
+
+
+def test_parameters_and_headers_of_the_contract():
+    assert _parameter_names(ANALYZE, "post") == {"analyzerId", "X-Group-ID", "Idempotency-Key"}
+    assert _parameter_names(RESULTS, "get") == {"analyzerId", "operationId", "X-Group-ID", "api-version"}
+    assert _parameter_names(RESULTS, "delete") == {"analyzerId", "operationId", "X-Group-ID"}
+    submitted = DOCUMENT["paths"][ANALYZE]["post"]["responses"]["202"]
+    processing = DOCUMENT["paths"][RESULTS]["get"]["responses"]["202"]
+    assert set(submitted["headers"]) == set(processing["headers"]) == {"Location", "Retry-After"}
