@@ -19,6 +19,9 @@ PAGES_PATTERN = re.compile(r"^\s*\d+(\s*-\s*\d+)?(\s*,\s*\d+(\s*-\s*\d+)?)*\s*$"
 MAX_URL_LENGTH = 8192
 MAX_FILE_ID_LENGTH = 1024
 MAX_INTEGER_DIGITS = 30
+# Deeper bodies are refused as InvalidJson. Python 3.10/3.11's json raises RecursionError near depth 1000
+# by itself; 3.12+ parses much deeper, so the limit is checked explicitly (a real body nests about 3 deep).
+MAX_JSON_DEPTH = 64
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 # Cloud metadata endpoints by name (addresses are refused as link-local or by the list below).
 METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata", "metadata.azure.com", "instance-data"})
@@ -134,11 +137,28 @@ def parse_analyze_request(
 def _parse_json(body: bytes) -> object:
     """json.loads with the hostile cases turned into 400s: deep nesting, huge integers, NaN, bad UTF-8."""
     try:
-        return json.loads(body.decode("utf-8"), parse_int=_bounded_int, parse_constant=_no_constant) if body else None
+        value = json.loads(body.decode("utf-8"), parse_int=_bounded_int, parse_constant=_no_constant) if body else None
+        if _nesting_depth(value) > MAX_JSON_DEPTH:
+            raise ValueError("nested too deep")
+        return value
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise ValidationError(
             "InvalidJson", "The request body is not valid JSON (or nests or counts too deep)."
         ) from None
+
+
+def _nesting_depth(value: object) -> int:
+    """Deepest nesting of lists and objects, without recursion."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth)
+            pending.extend((child, depth + 1) for child in item)
+    return deepest
 
 
 def _bounded_int(text: str) -> int:

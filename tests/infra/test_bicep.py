@@ -1,0 +1,164 @@
+"""The deployment templates, checked without Azure.
+
+What this does: every infra/**/*.bicep is parsed by pycep-parser (syntax errors fail CI with line and
+column); the app settings the templates set are compared with what config/settings.py reads; the role
+assignments the code path needs are present by role definition id; no key or shared-key access is used.
+
+What it does NOT do (it is a parser, not the Bicep compiler): no type checking (a string passed where an
+int is expected, a misspelt property of a resource type, an unknown api-version all pass); no module
+resolution (br/public:avm/... modules are not downloaded, so their parameter names, outputs and versions
+are not checked); no ARM deployment or what-if. `az bicep build --file infra/main.bicep` and
+`azd provision --preview` do those, see docs/deploy.md.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from config.settings import known_setting_names, required_setting_names
+from tests.infra.bicep import INFRA, REPO, app_setting_names, bicep_files, parse, resource_body, role_assignments
+
+# Settings the templates set that the Functions host, the platform or an SDK reads, not config/settings.py.
+PLATFORM_SETTINGS = {
+    # Host storage through the managed identity (no connection string, no key).
+    "AzureWebJobsStorage__accountName",
+    "AzureWebJobsStorage__credential",
+    "AzureWebJobsStorage__clientId",
+    # Which identity DefaultAzureCredential uses (Content Understanding tokens, user delegation keys).
+    "AZURE_CLIENT_ID",
+    # Application Insights, ingestion authenticated by Entra ID.
+    "APPLICATIONINSIGHTS_CONNECTION_STRING",
+    "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+    # Durable Task Scheduler: host.json keeps the default provider; these switch it (durableBackend dts).
+    "AzureFunctionsJobHost__extensions__durableTask__storageProvider__type",
+    "AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionStringName",
+    "DURABLE_TASK_SCHEDULER_CONNECTION_STRING",
+    # The host refuses bodies over MAX_REQUEST_BYTES before the worker reads them.
+    "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT",
+}
+
+# Settings the templates already set that the app does not read yet (being added in parallel).
+# Remove each name once config/settings.py reads it; names the app reads already are ignored here.
+PENDING_IN_APP = {
+    "POLL_TARGET_LAG_SECONDS",
+}
+
+# Settings the app reads that a deployment must NOT set: without them the app uses its managed identity.
+KEY_SETTINGS = {"CONTENT_UNDERSTANDING_KEY", "INPUT_STORAGE_CONNECTION_STRING"}
+
+ROLES = {
+    "a97b65f3-24c7-4388-baec-2e87135dc908": "Cognitive Services User",
+    "db58b8e5-c6ad-4a2a-8342-4190687cbf4a": "Storage Blob Delegator",
+    "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1": "Storage Blob Data Reader",
+    "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": "Storage Blob Data Owner",
+    "974c5e8b-45b9-4653-ba55-5f855dd0fb88": "Storage Queue Data Contributor",
+    "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3": "Storage Table Data Contributor",
+    "0ad04412-c4d5-4796-b79c-f76d14c8d402": "Durable Task Data Contributor",
+    "3913510d-42f4-4e42-8a64-420c390055eb": "Monitoring Metrics Publisher",
+}
+
+
+def test_there_are_templates():
+    names = {path.relative_to(INFRA).as_posix() for path in bicep_files()}
+    assert {"main.bicep", "modules/function-app.bicep", "modules/durable-task-scheduler.bicep"} <= names
+
+
+@pytest.mark.parametrize("path", bicep_files(), ids=lambda path: path.relative_to(INFRA).as_posix())
+def test_every_template_parses(path):
+    template = parse(path)
+    assert template["resources"] or template["modules"], "a template that deploys nothing"
+
+
+def test_every_setting_the_app_reads_is_set_except_keys():
+    missing = set(known_setting_names()) - KEY_SETTINGS - app_setting_names()
+    assert not missing, f"the templates do not set {sorted(missing)}"
+    assert set(required_setting_names()) <= app_setting_names()
+
+
+def test_no_key_settings_are_deployed():
+    assert not (KEY_SETTINGS & app_setting_names())
+
+
+def test_the_templates_set_nothing_the_app_does_not_know():
+    unknown = app_setting_names() - set(known_setting_names()) - PLATFORM_SETTINGS - PENDING_IN_APP
+    assert not unknown, f"set by the templates but read by nobody: {sorted(unknown)} (or add them to an allowlist)"
+
+
+def test_the_allowlists_do_not_hide_names_the_templates_no_longer_set():
+    assert app_setting_names() >= (PLATFORM_SETTINGS | PENDING_IN_APP)
+
+
+def test_every_role_the_code_path_needs_is_assigned():
+    assigned = {role for *_, roles in role_assignments() for role in roles}
+    missing = {ROLES[role] for role in set(ROLES) - assigned}
+    assert not missing, f"no role assignment for {sorted(missing)}"
+
+
+def test_blob_reading_is_granted_on_the_input_container_only():
+    path = INFRA / "modules" / "role-assignments.bicep"
+    reader = parse(path)["resources"]["inputReader"]
+    scope = resource_body(reader)["scope"]
+    assert parse(path)["resources"][scope]["type"] == "Microsoft.Storage/storageAccounts/blobServices/containers"
+
+
+def test_no_shared_keys_anywhere():
+    text = "\n".join(path.read_text() for path in bicep_files())
+    assert "listKeys" not in text and "AccountKey=" not in text
+    main = parse(INFRA / "main.bicep")
+    storage_modules = [m for m in main["modules"].values() if "storage-account" in m["detail"].get("path", "")]
+    assert len(storage_modules) == 2
+    for module in storage_modules:
+        assert resource_body(module)["params"]["allowSharedKeyAccess"] is False
+    account = parse(INFRA / "modules" / "content-understanding.bicep")["resources"]["account"]
+    assert resource_body(account)["properties"]["disableLocalAuth"] is True
+
+
+def test_avm_modules_are_pinned():
+    for path in bicep_files():
+        for name, module in parse(path)["modules"].items():
+            detail = module["detail"]
+            if module["type"] == "bicep_registry_alias":
+                assert detail["path"].startswith("avm/res/"), name
+                assert re.fullmatch(r"\d+\.\d+\.\d+", detail["tag"]), f"{name}: pin an exact AVM version"
+
+
+def test_durable_task_scheduler_is_consumption_with_a_non_empty_allow_list():
+    main = parse(INFRA / "main.bicep")
+    allow_list = main["parameters"]["dtsIpAllowlist"]
+    assert allow_list["default"], "an empty ipAllowlist denies all traffic"
+    scheduler = parse(INFRA / "modules" / "durable-task-scheduler.bicep")["resources"]["scheduler"]
+    assert resource_body(scheduler)["properties"]["sku"]["name"] == "Consumption"
+    assert main["parameters"]["durableBackend"]["default"] == "dts"
+
+
+def test_host_json_serves_every_backend():
+    host = json.loads((REPO / "host.json").read_text())
+    durable = host["extensions"]["durableTask"]
+    assert "storageProvider" not in durable, "the provider is switched by app settings only"
+    assert durable["hubName"] == "%DURABLE_TASK_HUB_NAME%"
+
+
+def test_app_service_authentication_returns_401_but_leaves_health_and_openapi_anonymous():
+    template = parse(INFRA / "modules" / "function-app.bicep")
+    auth = resource_body(template["resources"]["authentication"])
+    validation = auth["properties"]["globalValidation"]
+    assert validation["unauthenticatedClientAction"] == "Return401"
+    assert validation["excludedPaths"] == "anonymousPaths"
+    assert set(template["variables"]["anonymousPaths"]["value"]) == {"/health", "/openapi.json"}
+
+
+def test_flex_consumption_python_default():
+    main = parse(INFRA / "main.bicep")
+    python = main["parameters"]["pythonVersion"]
+    assert python["default"] == "3.12"
+    plan = main["modules"]["plan"]
+    assert resource_body(plan)["params"]["sku"]["name"] == "FC1"
+
+
+def test_parameters_file_names_only_real_parameters():
+    declared = set(parse(INFRA / "main.bicep")["parameters"])
+    values = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
+    assert set(values) <= declared
