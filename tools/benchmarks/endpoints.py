@@ -8,7 +8,6 @@ import asyncio
 import os
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
@@ -60,7 +59,7 @@ def timed(call) -> tuple[float, requests.Response]:
     return (time.perf_counter() - started) * 1000, response
 
 
-def over_http(in_flight: int = 50, requests_per_figure: int = 200) -> dict:
+def over_http(in_flight: int = 50, requests_per_figure: int = 400) -> dict:
     """POST and GET latencies with `in_flight` analyses running (real-time default schedule, 240 s analyses; the
     measured POSTs start 0.2 s analyses, so the load stays near `in_flight`), GETs of the running ones, then GET
     of a 2 MB result."""
@@ -74,8 +73,11 @@ def over_http(in_flight: int = 50, requests_per_figure: int = 200) -> dict:
                 body = {"inputFiles": [f"{DOC}?n={index}&sim_duration={duration}{extra}"]}
                 return timed(lambda: session.post(f"{base}:analyze", json=body, timeout=30))
 
-            with ThreadPoolExecutor(max_workers=8) as pool:
-                running = [r.json()["operationId"] for _, r in pool.map(post, range(in_flight))]
+            running = []
+            for index in range(in_flight):  # staggered over 10 s, as real traffic is: no synchronised check bursts
+                running.append(post(index)[1].json()["operationId"])
+                time.sleep(10 / in_flight)
+            time.sleep(5)  # past the first checks' quick ramp: the steady state of 50 analyses in flight
             post_ms = []
             for index in range(requests_per_figure):  # short analyses: the load stays at about `in_flight`
                 ms, response = post(1000 + index, 0.2)
