@@ -199,7 +199,12 @@ async def _legacy_lookup(caller, analyzer_id: str, operation_id: str) -> func.Ht
         return to_http_response(error_answer(503, "UpstreamUnavailable", message, headers))
     if not _created_before(status.body, settings.legacy_results_cutover):
         return to_http_response(_not_found())
-    log.info("[AnalysisResults] Direct status check for %s: %s", operation_id, status.status)
+    log.info(
+        "[AnalysisResults] Direct status check for %s: %s",
+        operation_id,
+        status.status,
+        extra={"event": "results.read", "legacy": True, "serviceOperationId": operation_id},
+    )
     answer = answer_for_service_status(
         status.status,
         status.body,

@@ -413,7 +413,8 @@ var appSettingsApplication = {
   AUTH_TENANT_ID: authTenantId
   AUTH_AUDIENCES: join(effectiveAudiences, ',')
   AUTH_AUTHORITY_HOST: authAuthorityHost
-  CORS_ALLOWED_ORIGINS: join(corsAllowedOrigins, ',')
+  // A JSON array: the form the Functions host itself parses from this name on Linux plans; the app reads both forms.
+  CORS_ALLOWED_ORIGINS: string(corsAllowedOrigins)
   LEGACY_RESULTS_LOOKUP: legacyResultsLookup ? 'true' : 'false'
   LEGACY_LOOKUP_PER_MINUTE: string(legacyLookupPerMinute)
   LEGACY_RESULTS_CUTOVER: legacyResultsCutover

@@ -68,6 +68,8 @@ class Operation:
                 "operationId": self.operation_id,
                 "analyzerId": self.job["analyzerId"],
                 "scope": scope_property(self.job.get("scope")),
+                "serviceOperationId": ",".join(f["serviceOperationId"] for f in self.files if f["serviceOperationId"])
+                or None,
                 "checks": self.checks,
                 "elapsedSeconds": round(self.elapsed(), 3),
                 **properties,
@@ -293,7 +295,6 @@ def record_checks(operation: Operation, pending: list[int], results: list[Activi
         operation.operation_id,
         ",".join(str(operation.files[i]["serviceStatus"]) for i in pending),
         serviceStatus=",".join(str(operation.files[i]["serviceStatus"]) for i in pending),
-        serviceOperationId=",".join(str(operation.files[i]["serviceOperationId"]) for i in pending),
     )
     operation.show("polling")
     return retry_after, stale
