@@ -178,8 +178,8 @@ param legacyLookupPerMinute int = 10
 param fileAnalysisParallelism int = 4
 
 @minValue(1)
-@description('How late (seconds) a status check may be after the analysis finished.')
-param pollTargetLagSeconds int = 5
+@description('Target median lag (seconds) of the learned polling schedule: lower means faster answers and more status calls (docs/performance.md).')
+param pollTargetLagSeconds int = 3
 
 param analysisTimeoutSeconds int = 300
 param pollInitialIntervalSeconds int = 2
@@ -204,6 +204,8 @@ var functionAppName = 'func-${resourceToken}'
 var hostStorageName = 'st${resourceToken}'
 var inputStorageName = 'stin${resourceToken}'
 var deploymentContainerName = 'app-package-${resourceToken}'
+// The learned analysis durations (docs/performance.md), in the host storage the identity already owns.
+var durationModelContainerName = 'duration-models'
 var createContentUnderstanding = empty(existingContentUnderstandingResourceId)
 var cuLocation = empty(contentUnderstandingLocation) ? location : contentUnderstandingLocation
 var cuIdParts = split(existingContentUnderstandingResourceId, '/')
@@ -268,6 +270,9 @@ module hostStorage 'br/public:avm/res/storage/storage-account:0.8.3' = {
       containers: [
         {
           name: deploymentContainerName
+        }
+        {
+          name: durationModelContainerName
         }
       ]
     }
@@ -400,6 +405,7 @@ var appSettingsApplication = {
   POLL_INITIAL_INTERVAL_SECONDS: string(pollInitialIntervalSeconds)
   POLL_MAX_INTERVAL_SECONDS: string(pollMaxIntervalSeconds)
   POLL_TARGET_LAG_SECONDS: string(pollTargetLagSeconds)
+  DURATION_MODEL_STORE: 'https://${hostStorageName}.blob.${environment().suffixes.storage}/${durationModelContainerName}'
   RESULT_TTL_SECONDS: string(resultTtlSeconds)
   PURGE_SCHEDULE: purgeSchedule
   INPUT_CONTAINER_URL: inputContainerUrl

@@ -42,13 +42,10 @@ PLATFORM_SETTINGS = {
 
 # Settings the templates already set that the app does not read yet (being added in parallel).
 # Remove each name once config/settings.py reads it; names the app reads already are ignored here.
-PENDING_IN_APP = {
-    "POLL_TARGET_LAG_SECONDS",
-}
+PENDING_IN_APP: set[str] = set()
 
 # Settings the app reads that the templates do not set yet (optional: unset means the documented default).
-# DURATION_MODEL_STORE: the duration models' blob container (docs/performance.md); unset = cold schedule always.
-PENDING_IN_TEMPLATES = {"DURATION_MODEL_STORE"}
+PENDING_IN_TEMPLATES: set[str] = set()
 
 # Settings the app reads that a deployment must NOT set: without them the app uses its managed identity.
 KEY_SETTINGS = {
