@@ -218,7 +218,7 @@ def _read_all(read: _Reader) -> Settings:
         content_understanding_api_version=read.text("CONTENT_UNDERSTANDING_API_VERSION", DEFAULT_API_VERSION)
         or DEFAULT_API_VERSION,
         analysis_timeout_seconds=read.number("ANALYSIS_TIMEOUT_SECONDS", 300, minimum=1, maximum=24 * 3600),
-        poll_initial_interval_seconds=read.number("POLL_INITIAL_INTERVAL_SECONDS", 2, minimum=0.1, maximum=600),
+        poll_initial_interval_seconds=read.number("POLL_INITIAL_INTERVAL_SECONDS", 10, minimum=0.1, maximum=600),
         poll_max_interval_seconds=read.number("POLL_MAX_INTERVAL_SECONDS", 10, minimum=0.1, maximum=3600),
         # Results are read from Content Understanding on GET, and it keeps them 24 hours.
         result_ttl_seconds=int(read.number("RESULT_TTL_SECONDS", 3600, minimum=1, maximum=23 * 3600)),

@@ -161,6 +161,11 @@ def answer_for_orchestration(
     """Map a durable instance (runtime status + output) to the frontend's contract."""
     if runtime_status in RUNNING_RUNTIME_STATUSES:
         progress = custom_status if isinstance(custom_status, dict) else None
+        # A backend may restart the instance's creation time when it continues as new; the orchestrator's
+        # own count of elapsed time (from the first execution) never goes backwards.
+        reported = (progress or {}).get("elapsedSeconds")
+        if isinstance(reported, int | float):
+            elapsed_seconds = max(elapsed_seconds, float(reported))
         return processing_answer(operation_id, analyzer_id, elapsed_seconds, progress, retry_after_seconds, now)
     if runtime_status == "Completed" and isinstance(output, dict):
         elapsed = float(output.get("elapsedSeconds") or elapsed_seconds)

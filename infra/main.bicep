@@ -182,7 +182,7 @@ param fileAnalysisParallelism int = 4
 param pollTargetLagSeconds int = 3
 
 param analysisTimeoutSeconds int = 300
-param pollInitialIntervalSeconds int = 2
+param pollInitialIntervalSeconds int = 10
 param pollMaxIntervalSeconds int = 10
 param resultTtlSeconds int = 3600
 param purgeSchedule string = '0 */5 * * * *'

@@ -33,6 +33,9 @@ RECORD_ACTIVITY = "record_duration"
 DEFAULT_PARALLELISM = 4
 # A timeout is never decided on a check made before the deadline; these many fresh checks at most.
 MAX_DEADLINE_RECHECKS = 3
+# Each check adds eight history events, and every episode replays them all: after this many checks the
+# orchestration continues as new with its state, so no execution's history grows past about 110 events.
+CHECKS_PER_EXECUTION = 12
 
 bp = df.Blueprint()
 log = logging.getLogger("analysis.orchestrator")
@@ -52,6 +55,30 @@ class Operation:
         self.last_checked_at: datetime | None = None
         self.last_error: dict | None = None
         self.next_check_at: datetime | None = None
+        resumed = self.job.get("resume")
+        if resumed:  # a continued execution: the same operation, its state carried in the input
+            self.started = _parse_time(resumed["startedAt"])
+            self.files = resumed["files"]
+            self.checks = resumed["checks"]
+            self.last_checked_at = _parse_time(resumed.get("lastCheckedAt"))
+            self.next_check_at = _parse_time(resumed.get("nextCheckAt"))
+        self.checks_before_this_execution = self.checks
+
+    @property
+    def resumed(self) -> bool:
+        return bool(self.job.get("resume"))
+
+    def continued_input(self) -> dict:
+        """The input of the next execution: the job as started, plus where the operation stands."""
+        job = {key: value for key, value in self.job.items() if key != "resume"}
+        job["resume"] = {
+            "startedAt": self.started.isoformat(),
+            "files": self.files,
+            "checks": self.checks,
+            "lastCheckedAt": self.last_checked_at.isoformat() if self.last_checked_at else None,
+            "nextCheckAt": self.next_check_at.isoformat() if self.next_check_at else None,
+        }
+        return job
 
     @property
     def deadline(self) -> datetime:
@@ -113,11 +140,17 @@ class Operation:
 @bp.orchestration_trigger(context_name="context")
 def analysis_orchestrator(context: df.DurableOrchestrationContext):
     operation = Operation(context)
-    operation.show("submitting")
-    failure = yield from submit_files(operation)
-    if failure is not None:
-        return operation.finish(FAILED, failure)
+    if operation.resumed:
+        operation.show("polling")
+        yield context.create_timer(operation.next_check_at)  # the check the last execution had planned
+    else:
+        operation.show("submitting")
+        failure = yield from submit_files(operation)
+        if failure is not None:
+            return operation.finish(FAILED, failure)
     outcome, error = yield from poll_files(operation)
+    if outcome is None:
+        return None  # continued as new: the next execution carries on
     if outcome == SUCCEEDED and operation.job.get("durationModel"):
         yield from record_durations(operation)
     return operation.finish(outcome, error)
@@ -207,7 +240,7 @@ def record_submits(
 def poll_files(operation: Operation):
     """Check the unfinished files, then wait on a durable timer, until the operation ends or the deadline.
 
-    Returns (outcome, error).
+    Returns (outcome, error); (None, None) when it continued as new instead of waiting.
     """
     context, policy = operation.context, operation.policy
     rechecks = 0
@@ -237,6 +270,9 @@ def poll_files(operation: Operation):
         delay = next_check_delay(policy, operation.checks, operation.elapsed(), retry_after)
         operation.next_check_at = context.current_utc_datetime + timedelta(seconds=delay)
         operation.show("polling")  # with the next check's time: the results endpoint's Retry-After
+        if operation.checks - operation.checks_before_this_execution >= CHECKS_PER_EXECUTION:
+            context.continue_as_new(operation.continued_input())
+            return None, None
         yield context.create_timer(operation.next_check_at)
 
 

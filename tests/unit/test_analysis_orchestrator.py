@@ -290,14 +290,28 @@ def test_deadline_holds_for_any_timeout(timeout):
 
 
 def test_a_300_second_analysis_keeps_its_history_small():
+    """Every check adds eight events and each episode replays them all: the orchestration continues as new
+    every few checks, carrying its state, so no execution's history passes 150 events, whatever the result."""
     policy = PollingPolicy(timeout_seconds=300, initial_interval_seconds=2, max_interval_seconds=10)
     script = ["Running"] * 31 + ["Succeeded"]  # done at the last check before the 300 s deadline
-    run = replay(HANDLE, job(policy), START, service(script))
+    run = replay(HANDLE, job(policy, files=2), START, service(script))
     assert run.output["outcome"] == "succeeded"
-    # About eight history events per check (task scheduled/completed, timer created/fired, episode markers),
-    # and no result in it: the size stays small whatever the result size.
-    assert run.events <= 8 * run.output["checks"] + 10
-    assert len(run.histories[-1]) <= 64 * 1024
+    assert run.executions == 3 and run.output["checks"] == 32
+    assert run.events <= 150
+    assert max(len(h) for h in run.histories) <= 64 * 1024
+
+
+def test_continuing_as_new_keeps_the_schedule_the_deadline_and_the_operation():
+    policy = PollingPolicy(timeout_seconds=300, initial_interval_seconds=2, max_interval_seconds=10)
+    run = replay(HANDLE, job(policy), START, service(["Running"]))
+    times = [t for t, _ in checks(run)]
+    assert times[:5] == [0, 2, 6, 14, 24] and times[-1] == 300  # the same plan across executions
+    assert all(b - a == 10 for a, b in zip(times[4:-2], times[5:-1], strict=True))
+    assert run.executions > 1 and run.output["outcome"] == "timeout"
+    assert run.output["elapsedSeconds"] == 300  # measured from the first execution's start
+    assert [c[1]["operationLocation"] for c in checks(run)][-1].endswith("svc-0?api-version=2025-11-01")
+    submits = [c for c in run.calls if c[1] == "submit_analysis"]
+    assert len(submits) == 1  # a continued execution never submits again
 
 
 PLANNED = PollingPolicy(timeout_seconds=60, initial_interval_seconds=2, max_interval_seconds=8, plan=(20.0, 25.0, 28.0))

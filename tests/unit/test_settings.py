@@ -16,7 +16,7 @@ def test_defaults_are_the_documented_ones():
     assert settings.content_understanding_endpoint == "https://example.services.ai.azure.com"
     assert settings.content_understanding_api_version == "2025-11-01"
     assert settings.content_understanding_key is None
-    assert (settings.analysis_timeout_seconds, settings.poll_initial_interval_seconds) == (300, 2)
+    assert (settings.analysis_timeout_seconds, settings.poll_initial_interval_seconds) == (300, 10)
     assert (settings.poll_max_interval_seconds, settings.result_ttl_seconds) == (10, 3600)
     assert settings.purge_schedule == "0 */5 * * * *"
     assert settings.input_container_url is None

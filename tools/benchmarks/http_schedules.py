@@ -104,7 +104,7 @@ def confirm_over_http(workload: Workload, count: int = 20, seed: int = 7) -> lis
     with tempfile.TemporaryDirectory(prefix="bench-http-ours-") as state:
         ours = {
             **scale,
-            "POLL_INITIAL_INTERVAL_SECONDS": str(2 / COMPRESSION),
+            "POLL_INITIAL_INTERVAL_SECONDS": str(10 / COMPRESSION),
             "POLL_MAX_INTERVAL_SECONDS": str(10 / COMPRESSION),
             "POLL_TARGET_LAG_SECONDS": str(ECONOMY_TARGET / COMPRESSION),
             "DURATION_MODEL_STORE": f"file:{state}/duration-models",

@@ -35,7 +35,8 @@ class Run:
     error: str | None = None
     custom_statuses: list = field(default_factory=list)
     calls: list = field(default_factory=list)  # (virtual seconds, activity name, input)
-    events: int = 0  # history events at the end
+    events: int = 0  # the most history events any execution held (what a replay reads)
+    executions: int = 1  # more than one when the orchestrator continued as new
     timers: list = field(default_factory=list)  # (virtual seconds when created, seconds until it fires)
     histories: list = field(default_factory=list)
     actions_by_episode: list = field(default_factory=list)
@@ -110,9 +111,28 @@ def replay(
         if state.get("customStatus") is not None:
             run.custom_statuses.append(state["customStatus"])
         history.append(event(ORCHESTRATOR_COMPLETED))
+        run.events = max(run.events, len(history))
         if state.get("isDone"):
-            run.output, run.is_done = state.get("output"), True
-            return run
+            continued = next((a for a in actions if a.get("actionType") == 4), None)  # ContinueAsNew
+            if continued is None:
+                run.output, run.is_done = state.get("output"), True
+                return run
+            # A new execution of the same instance: fresh history, the new input, the same clock.
+            raw = continued.get("input")
+            orchestration_input = json.loads(raw) if isinstance(raw, str) else raw
+            run.executions += 1
+            history, scheduled, event_id = [], 0, 0
+            new_events = [
+                event(STARTED),
+                event(
+                    EXECUTION_STARTED,
+                    Name="analysis_orchestrator",
+                    Version="",
+                    Input=json.dumps(orchestration_input),
+                    OrchestrationInstance={"InstanceId": instance_id, "ExecutionId": f"exec-{run.executions}"},
+                ),
+            ]
+            continue
         fresh = actions[scheduled:]
         scheduled = len(actions)
         elapsed = (now - start).total_seconds()
@@ -141,5 +161,5 @@ def replay(
             new_events = [event(STARTED), event(TIMER_FIRED, TimerId=task_id, FireAt=action["fireAt"])]
         else:
             raise AssertionError(f"unexpected actions {fresh}")
-        run.events = len(history) + len(new_events)
+        run.events = max(run.events, len(history) + len(new_events))
     raise AssertionError("the orchestration did not finish within the episode budget")
