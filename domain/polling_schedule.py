@@ -67,6 +67,10 @@ def interval_after_check(policy: PollingPolicy, checks_done: int) -> float:
     return min(grown, policy.max_interval_seconds)
 
 
+# The first wait after a plan's last check, whatever the cold schedule's first interval is.
+TAIL_FIRST_INTERVAL_SECONDS = 2.0
+
+
 def next_check_delay(
     policy: PollingPolicy,
     checks_done: int,
@@ -90,8 +94,10 @@ def planned_delay(policy: PollingPolicy, elapsed_seconds: float) -> float:
     index = bisect.bisect_right(policy.plan, elapsed_seconds + 1e-6)
     if index < len(policy.plan):
         return policy.plan[index] - elapsed_seconds
+    # Past the plan the analysis is later than the model expected: look again soon, then back off.
     since_end = elapsed_seconds - policy.plan[-1]
-    return min(max(policy.initial_interval_seconds, since_end), policy.max_interval_seconds)
+    first = min(policy.initial_interval_seconds, TAIL_FIRST_INTERVAL_SECONDS)
+    return min(max(first, since_end), policy.max_interval_seconds)
 
 
 def planned_policy(policy: PollingPolicy, quantiles: list | None, target_lag_seconds: float) -> PollingPolicy:
