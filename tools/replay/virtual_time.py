@@ -75,16 +75,20 @@ def replay(
     def event(event_type: int, **fields) -> dict:
         return {"EventType": event_type, "EventId": -1, "IsPlayed": False, "Timestamp": _iso(now), **fields}
 
-    new_events = [
-        event(STARTED),
-        event(
-            EXECUTION_STARTED,
-            Name="analysis_orchestrator",
-            Version="",
-            Input=json.dumps(orchestration_input),
-            OrchestrationInstance={"InstanceId": instance_id, "ExecutionId": "exec-1"},
-        ),
-    ]
+    def execution_started() -> list[dict]:
+        """The first episode's events of an execution (the first, or one the orchestrator continued as new)."""
+        return [
+            event(STARTED),
+            event(
+                EXECUTION_STARTED,
+                Name="analysis_orchestrator",
+                Version="",
+                Input=json.dumps(orchestration_input),
+                OrchestrationInstance={"InstanceId": instance_id, "ExecutionId": f"exec-{run.executions}"},
+            ),
+        ]
+
+    new_events = execution_started()
     scheduled = 0
     for _ in range(max_episodes):
         for old in history:
@@ -122,16 +126,7 @@ def replay(
             orchestration_input = json.loads(raw) if isinstance(raw, str) else raw
             run.executions += 1
             history, scheduled, event_id = [], 0, 0
-            new_events = [
-                event(STARTED),
-                event(
-                    EXECUTION_STARTED,
-                    Name="analysis_orchestrator",
-                    Version="",
-                    Input=json.dumps(orchestration_input),
-                    OrchestrationInstance={"InstanceId": instance_id, "ExecutionId": f"exec-{run.executions}"},
-                ),
-            ]
+            new_events = execution_started()
             continue
         fresh = actions[scheduled:]
         scheduled = len(actions)
