@@ -14,6 +14,8 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+# Where Microsoft Entra ID publishes a tenant's signing keys (sovereign clouds and tests use another host).
+DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
 OBJECT_ID_CLAIMS = ("oid", "http://schemas.microsoft.com/identity/claims/objectidentifier")
 GROUP_CLAIMS = ("groups",)
 ROLE_CLAIMS = ("roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role")

@@ -14,9 +14,8 @@ from collections.abc import Callable
 import jwt
 import requests
 
-from auth.callers import AuthenticationError
+from auth.callers import DEFAULT_AUTHORITY_HOST, AuthenticationError
 
-DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
 CLOCK_SKEW_SECONDS = 60
 MIN_REFRESH_SECONDS = 10.0
 ACCEPTED_ALGORITHMS = ["RS256"]

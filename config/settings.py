@@ -17,15 +17,15 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from auth.callers import DEFAULT_AUTHORITY_HOST
 from domain.polling_schedule import PollingPolicy, worst_case_checks
+from input_files.sas_urls import CONTAINER_LAYOUTS, PER_SCOPE_LAYOUT
 
 DEFAULT_API_VERSION = "2025-11-01"
 # Retired previews: the service no longer answers them, and their pro mode (several inputs in one request) is gone.
 RETIRED_API_VERSIONS = frozenset({"2024-12-01-preview", "2025-05-01-preview"})
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 AUTH_MODES = ("entra", "appservice", "none")
-CONTAINER_LAYOUTS = ("per-scope", "legacy-group-prefix")
-DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
 TASK_HUB_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,44}$")
 SIMULATOR_KEY = "local-simulator-key"  # the example settings' key for the local simulator; never valid in Azure
 ORIGIN_PATTERN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
@@ -234,7 +234,7 @@ def _read_all(read: _Reader) -> Settings:
         auth_tenant_id=read.text("AUTH_TENANT_ID"),
         auth_audiences=read.items("AUTH_AUDIENCES"),
         auth_authority_host=read.url("AUTH_AUTHORITY_HOST", required=False) or DEFAULT_AUTHORITY_HOST,
-        input_container_layout=read.choice("INPUT_CONTAINER_LAYOUT", CONTAINER_LAYOUTS, "per-scope"),
+        input_container_layout=read.choice("INPUT_CONTAINER_LAYOUT", CONTAINER_LAYOUTS, PER_SCOPE_LAYOUT),
         allowed_input_hosts=allowed_hosts,
         legacy_results_lookup=read.flag("LEGACY_RESULTS_LOOKUP", False),
         legacy_lookup_per_minute=int(read.number("LEGACY_LOOKUP_PER_MINUTE", 10, minimum=1, maximum=600)),

@@ -22,7 +22,6 @@ MAX_INTEGER_DIGITS = 30
 # Deeper bodies are refused as InvalidJson. Python 3.10/3.11's json raises RecursionError near depth 1000
 # by itself; 3.12+ parses much deeper, so the limit is checked explicitly (a real body nests about 3 deep).
 MAX_JSON_DEPTH = 64
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 # Cloud metadata endpoints by name (addresses are refused as link-local or by the list below).
 METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata", "metadata.azure.com", "instance-data"})
 METADATA_ADDRESSES = frozenset({ipaddress.ip_address("100.100.100.200"), ipaddress.ip_address("fd00:ec2::254")})
