@@ -243,20 +243,21 @@ def test_a_failing_store_means_the_cold_schedule_and_one_warning(store_in, caplo
     assert sum("cold schedule" in r.getMessage() for r in caplog.records) == 1
 
 
+def analyze_request(body: bytes):
+    from domain.analyze_request import parse_analyze_request
+
+    return parse_analyze_request(
+        "prebuilt-invoice", body, max_inputs=10, max_bytes=1 << 20, url_policy=UrlPolicy(("files.example.com",))
+    )
+
+
 def test_the_starter_plans_from_a_warm_model_and_falls_back_to_cold(store_in):
     from config.settings import get_settings
-    from domain.analyze_request import parse_analyze_request
     from http_api.analyze_starter import _job_for, _learned_policy
 
     store = store_in(CountingStore(warm_model()))
     settings = get_settings()
-    request = parse_analyze_request(
-        "prebuilt-invoice",
-        b'{"inputFiles": ["https://files.example.com/a.pdf"], "pages": "1-3"}',
-        max_inputs=10,
-        max_bytes=1 << 20,
-        url_policy=UrlPolicy(("files.example.com",)),
-    )
+    request = analyze_request(b'{"inputFiles": ["https://files.example.com/a.pdf"], "pages": "1-3"}')
     policy = asyncio.run(_learned_policy(request, settings))
     job = _job_for(request, {"kind": "user", "id": "u"}, settings, policy)
     planned = PollingPolicy.from_dict(job["policy"])
@@ -273,17 +274,10 @@ def test_the_starter_plans_from_a_warm_model_and_falls_back_to_cold(store_in):
 
 def test_without_a_store_the_job_asks_for_no_learning(app_settings):
     from config.settings import get_settings
-    from domain.analyze_request import parse_analyze_request
     from http_api.analyze_starter import _job_for, _learned_policy
 
     settings = get_settings()
-    request = parse_analyze_request(
-        "prebuilt-invoice",
-        b'{"inputFiles": ["https://files.example.com/a.pdf"]}',
-        max_inputs=10,
-        max_bytes=1 << 20,
-        url_policy=UrlPolicy(("files.example.com",)),
-    )
+    request = analyze_request(b'{"inputFiles": ["https://files.example.com/a.pdf"]}')
     assert asyncio.run(_learned_policy(request, settings)) is None
     assert "durationModel" not in _job_for(request, {"kind": "user", "id": "u"}, settings)
 

@@ -314,18 +314,7 @@ class SimulatorServer:
             return Reply(200, self.state.defaults())
         if req.method == "PATCH":
             patch = _json_object(req.body)
-            deployments = patch.get("modelDeployments")
-            if deployments is not None and (
-                not isinstance(deployments, dict)
-                or not all((isinstance(v, str) and v) or v is None for v in deployments.values())
-            ):
-                raise ApiError(
-                    400,
-                    "InvalidRequest",
-                    "'modelDeployments' must map model names to deployment names.",
-                    target="modelDeployments",
-                    inner_code="InvalidParameter",
-                )
+            _validated_model_deployments(patch, removals=True)  # a merge patch: null removes a model
             return Reply(200, self.state.update_defaults(patch))
         raise _method_not_allowed(req.method)
 
@@ -579,11 +568,16 @@ def _json_object(body: bytes, *, allow_empty: bool = False) -> dict[str, Any]:
     return parsed
 
 
-def _validated_model_deployments(request: dict[str, Any]) -> dict[str, str]:
+def _validated_model_deployments(request: dict[str, Any], *, removals: bool = False) -> dict[str, str]:
+    """`modelDeployments` maps model names to deployment names (null, in a defaults merge patch, removes one)."""
     deployments = request.get("modelDeployments")
     if deployments is None:
         return {}
-    if not isinstance(deployments, dict) or not all(isinstance(v, str) for v in deployments.values()):
+
+    def valid(name: object) -> bool:
+        return (isinstance(name, str) and (bool(name) or not removals)) or (removals and name is None)
+
+    if not isinstance(deployments, dict) or not all(valid(v) for v in deployments.values()):
         raise ApiError(
             400,
             "InvalidRequest",
