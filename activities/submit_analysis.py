@@ -14,7 +14,6 @@ import azure.durable_functions as df
 from config.service_clients import content_understanding_client, input_sas_factory
 from content_understanding import PermanentServiceError, TransientServiceError
 from domain.activity_result import ActivityResult
-from domain.operation_ids import client_request_id
 from input_files.sas_urls import InputFileError
 from observability.log_context import log_context, scope_property
 
@@ -60,7 +59,6 @@ def _submit(job: dict) -> dict:
             job["analyzerId"],
             url,
             pages=job.get("pages"),
-            request_id=client_request_id(operation_id),
             time_budget_seconds=left,
         )
     except InputFileError as exc:

@@ -49,6 +49,7 @@ def _build_content_understanding() -> ContentUnderstandingClient:
         settings.content_understanding_endpoint,
         key=settings.content_understanding_key,
         api_version=settings.content_understanding_api_version,
+        processing_location=settings.content_understanding_processing_location,
     )
 
 

@@ -31,6 +31,14 @@ SIMULATOR_KEY = "local-simulator-key"  # the example settings' key for the local
 ORIGIN_PATTERN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 # Each status check adds about four history events; past a few hundred the replays get slow.
 MAX_CHECKS_PER_ANALYSIS = 300
+# The frontend polls every 5 s, 60 times: a 300 s budget from its POST. The deadline counts from the POST and
+# leaves 30 s for a late durable timer (the Azure Storage backend polls its queues up to 30 s late) and two
+# polls (10 s) for the timeout answer to be seen; the last 20 s cover the final check's own round trips (up to
+# three rechecks at the deadline) and a frontend that starts polling late: 300 - 30 - 10 - 20 = 240.
+DEFAULT_ANALYSIS_TIMEOUT_SECONDS = 240
+# Where Content Understanding may process the data (its analyze query parameter processingLocation); unset
+# leaves the service's default (global).
+PROCESSING_LOCATIONS = ("geography", "dataZone", "global")
 
 
 class SettingsError(ValueError):
@@ -72,6 +80,7 @@ class Settings:
     duration_model_store: str | None = None
     duration_model_connection_string: str | None = None
     poll_target_lag_seconds: float = 3.0
+    content_understanding_processing_location: str | None = None
 
     @property
     def is_development(self) -> bool:
@@ -120,6 +129,14 @@ class _Reader:
         if raw not in choices:
             self.problems.append(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
             return default
+        return raw
+
+    def optional_choice(self, name: str, choices: tuple[str, ...]) -> str | None:
+        """One of `choices` (spelled exactly, as the service expects it), or None when unset."""
+        raw = self.text(name)
+        if raw is not None and raw not in choices:
+            self.problems.append(f"{name} must be one of {', '.join(choices)} (or unset), got {raw!r}")
+            return None
         return raw
 
     def flag(self, name: str, default: bool) -> bool:
@@ -217,7 +234,9 @@ def _read_all(read: _Reader) -> Settings:
         content_understanding_key=read.text("CONTENT_UNDERSTANDING_KEY"),
         content_understanding_api_version=read.text("CONTENT_UNDERSTANDING_API_VERSION", DEFAULT_API_VERSION)
         or DEFAULT_API_VERSION,
-        analysis_timeout_seconds=read.number("ANALYSIS_TIMEOUT_SECONDS", 300, minimum=1, maximum=24 * 3600),
+        analysis_timeout_seconds=read.number(
+            "ANALYSIS_TIMEOUT_SECONDS", DEFAULT_ANALYSIS_TIMEOUT_SECONDS, minimum=1, maximum=24 * 3600
+        ),
         poll_initial_interval_seconds=read.number("POLL_INITIAL_INTERVAL_SECONDS", 10, minimum=0.1, maximum=600),
         poll_max_interval_seconds=read.number("POLL_MAX_INTERVAL_SECONDS", 10, minimum=0.1, maximum=3600),
         # Results are read from Content Understanding on GET, and it keeps them 24 hours.
@@ -244,6 +263,9 @@ def _read_all(read: _Reader) -> Settings:
         duration_model_store=read.text("DURATION_MODEL_STORE"),
         duration_model_connection_string=read.text("DURATION_MODEL_STORAGE_CONNECTION_STRING"),
         poll_target_lag_seconds=read.number("POLL_TARGET_LAG_SECONDS", 3, minimum=0.01, maximum=600),
+        content_understanding_processing_location=read.optional_choice(
+            "CONTENT_UNDERSTANDING_PROCESSING_LOCATION", PROCESSING_LOCATIONS
+        ),
     )
     _check_consistency(settings, read.problems)
     return settings

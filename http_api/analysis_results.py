@@ -22,7 +22,7 @@ from config.settings import get_settings
 from content_understanding import PermanentServiceError, TransientServiceError
 from domain.analyze_request import ValidationError, check_analyzer_id
 from domain.caller_scope import same_scope
-from domain.operation_ids import client_request_id, is_well_formed_operation_id, may_be_service_operation_id
+from domain.operation_ids import is_well_formed_operation_id, may_be_service_operation_id
 from domain.rate_limit import SlidingWindowLimit
 from domain.results_contract import (
     RUNNING_RUNTIME_STATUSES,
@@ -69,9 +69,20 @@ async def _visible_status(req: func.HttpRequest, client: df.DurableOrchestration
 def _seconds_since(moment: datetime | None) -> float:
     if moment is None:
         return 0.0
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return (datetime.now(timezone.utc) - moment).total_seconds()
+    return (datetime.now(timezone.utc) - _aware(moment)).total_seconds()
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _elapsed(status, runtime_status: str) -> float:
+    """Seconds the operation has run: up to now while it runs; up to its last update once it ended, computed from
+    stored times only, so the answer of an ended operation never changes from one GET to the next."""
+    if runtime_status in RUNNING_RUNTIME_STATUSES or status.created_time is None:
+        return _seconds_since(status.created_time)
+    ended = status.last_updated_time or status.created_time
+    return max((_aware(ended) - _aware(status.created_time)).total_seconds(), 0.0)
 
 
 async def _identified(req: func.HttpRequest):
@@ -118,12 +129,12 @@ async def _answer(client, req, caller, scope: dict, analyzer_id: str, operation_
         decode_json_field(status.custom_status),
         operation_id,
         analyzer_id,
-        _seconds_since(status.created_time),
+        _elapsed(status, runtime_status),
         POLL_RETRY_AFTER_SECONDS,
         datetime.now(timezone.utc),
     )
     if isinstance(answer, ResultsToRead):
-        return await _read_results(answer, analyzer_id, _seconds_since(status.created_time))
+        return await _read_results(answer, analyzer_id)
     if answer.status == 500:
         log.info(
             "[AnalysisResults] Analysis ended without a result for %s: %s",
@@ -134,14 +145,12 @@ async def _answer(client, req, caller, scope: dict, analyzer_id: str, operation_
     return to_http_response(answer)
 
 
-async def _read_results(results: ResultsToRead, analyzer_id: str, elapsed: float) -> func.HttpResponse:
+async def _read_results(results: ResultsToRead, analyzer_id: str) -> func.HttpResponse:
     """Read each file's result from the service; a passing failure keeps the caller polling (202)."""
     client = content_understanding_client()
-    request_id = client_request_id(results.operation_id)
-    try:
-        bodies = await asyncio.gather(
-            *(asyncio.to_thread(client.fetch_result, loc, request_id=request_id) for loc in results.locations)
-        )
+    elapsed = results.elapsed_seconds
+    try:  # each read is its own request with its own x-ms-client-request-id, logged with our operation id
+        bodies = await asyncio.gather(*(asyncio.to_thread(client.fetch_result, loc) for loc in results.locations))
     except TransientServiceError as exc:
         log.warning("[AnalysisResults] Reading the result of %s failed for now (%s)", results.operation_id, exc.code)
         progress = {"phase": "reading-result", "serviceStatus": "Succeeded"}

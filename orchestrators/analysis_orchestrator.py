@@ -49,7 +49,11 @@ class Operation:
         self.job = context.get_input()
         self.operation_id = context.instance_id
         self.policy = PollingPolicy.from_dict(self.job["policy"])
-        self.started = context.current_utc_datetime
+        # The deadline counts from the POST (the frontend's budget starts there), not from when a busy task hub
+        # got round to the first episode; the accept time travels in the input, so replays agree.
+        accepted = _parse_time(self.job.get("submittedAt"))
+        now = context.current_utc_datetime
+        self.started = min(accepted, now) if accepted is not None and accepted.tzinfo is not None else now
         self.files = new_file_states(len(self.job["inputs"]))
         self.checks = 0
         self.last_checked_at: datetime | None = None
@@ -351,7 +355,7 @@ def decide(operation: Operation) -> tuple[str | None, dict | None]:
         return outcome, None
     if outcome is None:
         return None, None
-    error = file_error(deciding, operation.job["inputs"][deciding], operation.files[deciding]["error"])
+    error = file_error(deciding, operation.job["inputs"][deciding], operation.files[deciding]["error"], outcome=outcome)
     operation.say(
         "analysis.finished",
         "[BackgroundPoll] Analysis %s for %s: %s",
