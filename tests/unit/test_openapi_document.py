@@ -113,3 +113,33 @@ def test_parameters_and_headers_of_the_contract():
     submitted = DOCUMENT["paths"][ANALYZE]["post"]["responses"]["202"]
     processing = DOCUMENT["paths"][RESULTS]["get"]["responses"]["202"]
     assert set(submitted["headers"]) == set(processing["headers"]) == {"Location", "Retry-After"}
+
+
+def test_the_documents_patterns_are_the_codes():
+    """Code and document agree on what an id, a group, a key and a page range look like."""
+    from domain.analyze_request import ANALYZER_ID_PATTERN, IDEMPOTENCY_KEY_PATTERN, PAGES_PATTERN
+    from domain.caller_scope import GROUP_ID_PATTERN
+    from domain.operation_ids import OPERATION_ID_PATTERN
+
+    parameters = DOCUMENT["components"]["parameters"]
+    assert parameters["analyzerId"]["schema"]["pattern"] == ANALYZER_ID_PATTERN.pattern
+    assert parameters["operationId"]["schema"]["pattern"] == OPERATION_ID_PATTERN.pattern
+    assert parameters["groupId"]["schema"]["pattern"] == GROUP_ID_PATTERN.pattern
+    assert parameters["idempotencyKey"]["schema"]["pattern"] == IDEMPOTENCY_KEY_PATTERN.pattern
+    pages = DOCUMENT["components"]["schemas"]["AnalyzeRequest"]["properties"]["pages"]["anyOf"][1]["pattern"]
+    assert pages == "^(?:" + PAGES_PATTERN.pattern.strip("^$") + ")?$"  # or empty: all pages
+
+
+def test_bad_analyzer_ids_are_400_on_every_route_and_unknown_operations_404():
+    for operation in (DOCUMENT["paths"][ANALYZE]["post"], *(DOCUMENT["paths"][RESULTS][m] for m in ("get", "delete"))):
+        assert "400" in operation["responses"]
+    assert "404" not in DOCUMENT["paths"][ANALYZE]["post"]["responses"]
+    assert "InvalidAnalyzerId" in DOCUMENT["components"]["responses"]["BadRequestIds"]["description"]
+    assert "429" not in DOCUMENT["paths"][ANALYZE]["post"]["responses"]  # only the legacy lookup rate-limits
+    assert "429" not in DOCUMENT["paths"][RESULTS]["delete"]["responses"]
+
+
+def test_merged_results_are_documented_as_labelled_by_input():
+    result = DOCUMENT["components"]["schemas"]["AnalysisResult"]
+    assert "`path: \"inputN\"`" in result["description"] and "stringEncoding" in result["description"]
+    assert "path" in result["properties"]["result"]["properties"]["contents"]["items"]["properties"]
