@@ -141,5 +141,5 @@ def test_bad_analyzer_ids_are_400_on_every_route_and_unknown_operations_404():
 
 def test_merged_results_are_documented_as_labelled_by_input():
     result = DOCUMENT["components"]["schemas"]["AnalysisResult"]
-    assert "`path: \"inputN\"`" in result["description"] and "stringEncoding" in result["description"]
+    assert '`path: "inputN"`' in result["description"] and "stringEncoding" in result["description"]
     assert "path" in result["properties"]["result"]["properties"]["contents"]["items"]["properties"]
