@@ -38,6 +38,7 @@ from domain.results_contract import (
     processing_answer,
     result_unavailable_answer,
 )
+from domain.times import parse_time
 from http_api.caller import caller_and_scope
 from http_api.responses import answered, decode_json_field
 from observability.log_context import log_context, scope_property
@@ -218,13 +219,8 @@ def _created_before(body: dict | None, cutover: datetime | None) -> bool:
     """Only a result whose createdAt proves it predates the cutover is a legacy operation."""
     result = body.get("result") if isinstance(body, dict) else None
     created = result.get("createdAt") if isinstance(result, dict) else None
-    if cutover is None or not isinstance(created, str):
-        return False
-    try:
-        moment = datetime.fromisoformat(created.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)) < cutover
+    moment = parse_time(created)
+    return cutover is not None and moment is not None and moment < cutover
 
 
 def _legacy_limiter(per_minute: int) -> SlidingWindowLimit:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -21,6 +20,7 @@ from domain.analyze_request import (
 from domain.caller_scope import same_scope, scope_key
 from domain.duration_model import size_bucket
 from domain.operation_ids import idempotent_operation_id, new_operation_id, request_fingerprint
+from domain.orchestration_data import AnalysisJob, Scope
 from domain.polling_schedule import PollingPolicy, planned_policy
 from domain.refusal import Refusal
 from domain.results_contract import HttpAnswer, submitted_answer
@@ -75,9 +75,9 @@ def _validated(req: func.HttpRequest, analyzer_id: str, settings: Settings) -> A
 
 async def _start(
     client: df.DurableOrchestrationClient,
-    job: dict,
+    job: AnalysisJob,
     analyzer_id: str,
-    scope: dict,
+    scope: Scope,
     idempotency_key: str | None,
 ) -> HttpAnswer:
     """Start the orchestration, or find the one an Idempotency-Key already started in this scope."""
@@ -112,7 +112,7 @@ async def _start(
     return submitted_answer(operation_id, analyzer_id, SUBMITTED_RETRY_AFTER_SECONDS)
 
 
-def _answer_for_existing(existing, job: dict, operation_id: str, analyzer_id: str) -> HttpAnswer:
+def _answer_for_existing(existing, job: AnalysisJob, operation_id: str, analyzer_id: str) -> HttpAnswer:
     """The same request again gets the same operation; a different request with the same key is refused."""
     previous = decode_json_field(existing.input_) or {}
     if (
@@ -156,14 +156,15 @@ async def _learned_policy(request: AnalyzeRequest, settings: Settings) -> Pollin
     return policy
 
 
-def _job_for(request: AnalyzeRequest, scope: dict, settings: Settings, policy: PollingPolicy | None = None) -> dict:
-    """The orchestration input: everything it needs, including the policy, so replays never read settings.
+def _job_for(
+    request: AnalyzeRequest, scope: Scope, settings: Settings, policy: PollingPolicy | None = None
+) -> AnalysisJob:
+    """The orchestration input (domain.orchestration_data.AnalysisJob).
 
     The policy carries the planned checks when a duration model knows the analyzer (the orchestrator follows
     the plan and never reads the model); `durationModel` asks the orchestrator to report the durations back.
-    It holds the caller's scope (never a token) and no SAS URL: those are minted inside the submit activity.
     """
-    job = {
+    job: AnalysisJob = {
         "analyzerId": request.analyzer_id,
         "inputs": list(request.inputs),
         "pages": request.pages,
@@ -172,7 +173,6 @@ def _job_for(request: AnalyzeRequest, scope: dict, settings: Settings, policy: P
         "policy": (policy or settings.polling_policy).to_dict(),
         "parallelism": settings.file_analysis_parallelism,
         "fingerprint": request_fingerprint(request.fingerprint_source()),
-        "submittedAt": datetime.now(timezone.utc).isoformat(),
     }
     if settings.duration_model_store is not None:
         job["durationModel"] = {"bucket": size_bucket(request.pages)}
