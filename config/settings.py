@@ -14,10 +14,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from urllib.parse import urlsplit
 
 from auth.callers import DEFAULT_AUTHORITY_HOST
+from config.per_process import per_process
 from domain.polling_schedule import PollingPolicy, worst_case_checks
 from domain.times import parse_time
 from input_files.sas_urls import CONTAINER_LAYOUTS, PER_SCOPE_LAYOUT
@@ -342,7 +342,7 @@ def _check_local_only_values(settings: Settings, problems: list[str]) -> None:
         )
 
 
-@lru_cache(maxsize=1)
+@per_process
 def get_settings() -> Settings:
     """The process-wide settings, validated on first use (the app calls this at start-up)."""
     return load_settings()

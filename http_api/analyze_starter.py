@@ -24,7 +24,7 @@ from domain.orchestration_data import AnalysisJob, Scope
 from domain.polling_schedule import PollingPolicy, planned_policy
 from domain.refusal import Refusal
 from domain.results_contract import HttpAnswer, submitted_answer
-from duration_models import STALE, cached_quantiles, fresh_quantiles
+from duration_models import model_quantiles
 from http_api.caller import caller_and_scope
 from http_api.responses import answered, decode_json_field
 from observability.log_context import scope_property
@@ -126,34 +126,27 @@ def _answer_for_existing(existing, job: AnalysisJob, operation_id: str, analyzer
     return submitted_answer(operation_id, analyzer_id, SUBMITTED_RETRY_AFTER_SECONDS, existing=True)
 
 
-_plans: dict[tuple, PollingPolicy] = {}
-
-
 async def _learned_policy(request: AnalyzeRequest, settings: Settings) -> PollingPolicy | None:
     """The polling policy planned from the analyzer's duration model; None (cold) without a store or model.
 
-    The model is read at most once a minute per process (a thread, not the event loop, waits for storage), and
-    the plan is computed once per model version; a failing store answers None, never an error.
+    On a thread, not the event loop: the model is read from storage at most once a minute per process
+    (duration_models.model_quantiles), and planning takes a few milliseconds. A failing store answers None,
+    never an error.
     """
     if settings.duration_model_store is None:
         return None
-    bucket = size_bucket(request.pages)
+
+    def plan() -> PollingPolicy | None:
+        pairs = model_quantiles(request.analyzer_id, size_bucket(request.pages))
+        if not pairs:
+            return None
+        return planned_policy(settings.polling_policy, pairs, settings.poll_target_lag_seconds)
+
     try:
-        pairs = fresh_quantiles(request.analyzer_id, bucket)  # most POSTs: from the cache, no thread, no I/O
-        if pairs is STALE:
-            pairs = await asyncio.to_thread(cached_quantiles, request.analyzer_id, bucket)
+        return await asyncio.to_thread(plan)
     except Exception:
-        log.exception("[AnalyzeContent] Reading the duration model failed; cold schedule")
+        log.exception("[AnalyzeContent] Planning from the duration model failed; cold schedule")
         return None
-    if not pairs:
-        return None
-    key = (tuple(pairs), settings.poll_target_lag_seconds, settings.polling_policy)
-    policy = _plans.get(key)
-    if policy is None:
-        if len(_plans) > 256:
-            _plans.clear()
-        policy = _plans[key] = planned_policy(settings.polling_policy, pairs, settings.poll_target_lag_seconds)
-    return policy
 
 
 def _job_for(
