@@ -19,6 +19,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from auth.callers import Caller
+from config.per_process import per_process
 from config.service_clients import content_understanding_client
 from config.settings import get_settings
 from content_understanding import PermanentServiceError, TransientServiceError
@@ -38,6 +39,7 @@ from domain.results_contract import (
     processing_answer,
     result_unavailable_answer,
 )
+from domain.times import parse_time
 from http_api.caller import caller_and_scope
 from http_api.responses import answered, decode_json_field
 from observability.log_context import log_context, scope_property
@@ -47,7 +49,6 @@ POLL_RETRY_AFTER_SECONDS = 5
 
 bp = df.Blueprint()
 log = logging.getLogger("analysis.http")
-_legacy_limit: SlidingWindowLimit | None = None
 
 
 def _not_found() -> Refusal:
@@ -187,7 +188,7 @@ async def _legacy_lookup(asked: Identified) -> HttpAnswer:
     operation_id = asked.operation_id
     if not settings.legacy_results_lookup or asked.caller.anonymous or not may_be_service_operation_id(operation_id):
         raise _not_found()
-    wait = _legacy_limiter(settings.legacy_lookup_per_minute).try_acquire(asked.caller.key, time.monotonic())
+    wait = _legacy_limiter().try_acquire(asked.caller.key, time.monotonic())
     if wait is not None:
         message = "Too many lookups of unknown operations; try again later."
         raise Refusal(429, "TooManyRequests", message, {"Retry-After": str(max(int(wait + 0.999), 1))})
@@ -227,20 +228,14 @@ def _created_before(body: dict | None, cutover: datetime | None) -> bool:
     """Only a result whose createdAt proves it predates the cutover is a legacy operation."""
     result = body.get("result") if isinstance(body, dict) else None
     created = result.get("createdAt") if isinstance(result, dict) else None
-    if cutover is None or not isinstance(created, str):
-        return False
-    try:
-        moment = datetime.fromisoformat(created.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)) < cutover
+    moment = parse_time(created)
+    return cutover is not None and moment is not None and moment < cutover
 
 
-def _legacy_limiter(per_minute: int) -> SlidingWindowLimit:
-    global _legacy_limit
-    if _legacy_limit is None or _legacy_limit.limit != per_minute:
-        _legacy_limit = SlidingWindowLimit(per_minute)
-    return _legacy_limit
+@per_process
+def _legacy_limiter() -> SlidingWindowLimit:
+    """Lookups of unknown operations per caller and minute (LEGACY_LOOKUP_PER_MINUTE), counted in this process."""
+    return SlidingWindowLimit(get_settings().legacy_lookup_per_minute)
 
 
 @bp.route(route=RESULTS_ROUTE, methods=["DELETE"])

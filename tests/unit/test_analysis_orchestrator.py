@@ -20,6 +20,7 @@ def job(policy=POLICY, files=1, parallelism=4):
     return {
         "analyzerId": "prebuilt-invoice",
         "inputs": [{"url": f"https://files.example.com/{i}.pdf?sig=secret"} for i in range(files)],
+        "pages": None,
         "scope": {"kind": "user", "id": "u1"},
         "policy": policy.to_dict(),
         "parallelism": parallelism,
@@ -172,7 +173,7 @@ def test_deadline_is_reached_at_exactly_the_timeout():
 def test_the_deadline_counts_from_the_post_not_from_the_first_episode():
     """A busy task hub started the orchestration 20 s after the POST: the frontend's budget began at the POST."""
     accepted_at = START - timedelta(seconds=20)
-    run = replay(HANDLE, {**job(), "submittedAt": accepted_at.isoformat()}, START, service(["Running"]))
+    run = replay(HANDLE, {**job(), "acceptedAt": accepted_at.isoformat()}, START, service(["Running"]))
     assert run.output["outcome"] == "timeout"
     assert [t for t, _ in checks(run)][-1] == 40  # 60 s after the POST
     assert run.output["elapsedSeconds"] == 60
