@@ -101,7 +101,7 @@ def test_the_app_service_principal_header_is_decoded():
         ],
     }
     caller = caller_from_app_service_principal(base64.b64encode(json.dumps(document).encode()).decode())
-    assert (caller.user_id, caller.groups, caller.roles) == ("oid-7", frozenset({"g-1", "g-2"}), frozenset({"Analyst"}))
+    assert (caller.user_id, caller.groups) == ("oid-7", frozenset({"g-1", "g-2"}))
     for bad in (None, "", "%%%", base64.b64encode(b'{"claims": 5}').decode()):
         with pytest.raises(AuthenticationError):
             caller_from_app_service_principal(bad)

@@ -292,8 +292,8 @@ def test_deadline_holds_for_any_timeout(timeout):
 
 
 def test_a_300_second_analysis_keeps_its_history_small():
-    """Every check adds eight events and each episode replays them all: the orchestration continues as new
-    every few checks, carrying its state, so no execution's history passes 150 events, whatever the result."""
+    """Each episode replays its execution's whole history: the orchestration continues as new every
+    CHECKS_PER_EXECUTION checks, carrying its state, so no execution's history grows with the analysis' length."""
     policy = PollingPolicy(timeout_seconds=300, initial_interval_seconds=2, max_interval_seconds=10)
     script = ["Running"] * 31 + ["Succeeded"]  # done at the last check before the 300 s deadline
     run = replay(HANDLE, job(policy, files=2), START, service(script))
