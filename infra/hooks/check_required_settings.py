@@ -32,7 +32,8 @@ def problems(environ: dict[str, str]) -> list[str]:
     elif not GUID.fullmatch(client_id):
         found.append(
             f"AUTH_CLIENT_ID must be an application (client) id, a GUID such as "
-            f"00000000-0000-0000-0000-000000000000, got {client_id!r}: `azd env set AUTH_CLIENT_ID <application (client) id>`."
+            f"00000000-0000-0000-0000-000000000000, got {client_id!r}: "
+            "`azd env set AUTH_CLIENT_ID <application (client) id>`."
         )
     mode = environ.get("AUTH_MODE", "").strip() or "entra"
     if mode not in AZURE_AUTH_MODES:
