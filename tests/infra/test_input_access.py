@@ -108,3 +108,18 @@ def test_the_roles_are_on_the_account_the_app_signs_for():
     assert resource_body(main["modules"]["inputStorage"])["params"]["name"] == "inputStorageName"
     passed = resource_body(main["modules"]["roles"])["params"]["inputStorageName"]
     assert passed["operator"]["operands"]["operand_1"] == "inputStorage"
+
+
+def test_a_container_name_condition_is_held_to_the_same_containers():
+    """Should the reader role get an ABAC condition (a shared account, docs/security.md), the check still holds."""
+    action = "!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'})"
+    attribute = "@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name]"
+
+    def with_condition(expression: str) -> dict:
+        return {"scope": "inputStorage", "properties": {"condition": f"(({action}) OR ({attribute} {expression}))"}}
+
+    for layout in CONTAINER_LAYOUTS:
+        prefix = with_condition("StringStartsWith '${inputContainerName}'")
+        assert all(covers(prefix, container) for container in signed_containers(layout))
+        only_base = with_condition("StringEquals '${inputContainerName}'")
+        assert not all(covers(only_base, container) for container in signed_containers(layout))
