@@ -199,7 +199,7 @@ def known_setting_names() -> tuple[str, ...]:
 
 
 def required_setting_names() -> tuple[str, ...]:
-    """The settings without which the app refuses to start."""
+    """The settings without which the app refuses to start (tests/infra checks the deployment sets each one)."""
     read = _Reader({})
     _read_all(read)
     return tuple(read.required)
