@@ -52,6 +52,9 @@ class HostOptions:
     verbose: bool = False
     max_request_body_bytes: int = DEFAULT_REQUEST_BODY_SIZE_LIMIT  # FUNCTIONS_REQUEST_BODY_SIZE_LIMIT
     cors: CorsPolicy | None = None  # None: no CORS handling (no origin configured)
+    # Durable timers fire this many seconds late (the Azure Storage backend polls its queues with a back-off of
+    # up to 30 s): to see what a late timer does to deadlines. 0: on time.
+    timer_delay_seconds: float = 0.0
 
 
 class StartupError(RuntimeError):
@@ -120,6 +123,7 @@ class FunctionsHost:
             orchestrator_workers=self.config.max_concurrent_orchestrations,
             logger=logging.getLogger("devhost.durable"),
             log_function_executions=False,  # the invokers already log Executing/Executed
+            timer_delay_seconds=self.options.timer_delay_seconds,
         )
         for spec in durable_specs:
             if spec.trigger_type == ORCHESTRATION_TRIGGER:
