@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 from config.settings import get_settings
-from domain.duration_model import observe, quantiles
-from duration_models.store import DurationModelStore, StoreError
+from domain.duration_model import quantiles
+from duration_models.store import DurationModelStore, StoreError, observation_entry
 
 CACHE_SECONDS = 60.0
 FAILURE_RETRY_SECONDS = 10.0
@@ -94,7 +94,7 @@ def record_observations(analyzer_id: str, bucket: str, observations: list) -> bo
     store = duration_model_store()
     if store is None:
         return False
-    store.update(analyzer_id, lambda current: observe(current, analyzer_id, bucket, observations))
+    store.record(analyzer_id, observation_entry(analyzer_id, bucket, observations))
     return True
 
 

@@ -35,3 +35,24 @@ def app_settings(monkeypatch):
     get_settings.cache_clear()
     reset_service_clients()
     reset_duration_models()
+
+
+@pytest.fixture(scope="session")
+def azurite():
+    """A real Azurite blob service on a free loopback port, in memory, for the whole session.
+
+    Without Node.js or the package (`make azurite-deps`) the tests that need it skip with the reason; under
+    CI=true that is a failure instead, as CI installs it.
+    """
+    import os
+
+    from tools.azurite import missing_reason, start_azurite
+
+    reason = missing_reason()
+    if reason:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI requires Azurite: {reason}")
+        pytest.skip(reason)
+    server = start_azurite()
+    yield server
+    server.stop()
