@@ -38,12 +38,9 @@ def app_settings(monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def azurite():
-    """A real Azurite blob service on a free loopback port, in memory, for the whole session.
-
-    Without Node.js or the package (`make azurite-deps`) the tests that need it skip with the reason; under
-    CI=true that is a failure instead, as CI installs it.
-    """
+def azurite_if_installed():
+    """A real Azurite blob service on a free loopback port, in memory, for the whole session; None when Node.js
+    or the package (`make azurite-deps`) is missing here. Under CI=true a missing Azurite fails instead."""
     import os
 
     from tools.azurite import missing_reason, start_azurite
@@ -52,7 +49,18 @@ def azurite():
     if reason:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"CI requires Azurite: {reason}")
-        pytest.skip(reason)
+        yield None
+        return
     server = start_azurite()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def azurite(azurite_if_installed):
+    """Azurite for tests that need it: they skip with the one-line reason when it is not installed."""
+    if azurite_if_installed is None:
+        from tools.azurite import missing_reason
+
+        pytest.skip(missing_reason())
+    return azurite_if_installed
