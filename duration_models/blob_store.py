@@ -6,9 +6,10 @@ read and a write more. Here recording never conflicts and costs one request (see
 
 - `record()` writes `<key>/pending/<time ns>-<uuid>.json` with If-None-Match: * (one PUT). Nothing can
   overwrite it, so nothing recorded is lost, however many instances record at once.
-- Now and then (one record in COMPACT_EVERY, at random) the recorder also compacts: reads the snapshot
-  `<key>.json` and its ETag, lists the pending blobs, folds the ones the snapshot has not folded yet (oldest
-  first), writes the snapshot with If-Match, then deletes the folded blobs (one Blob Batch request). The
+- Now and then (one record in COMPACT_EVERY, at random) the recorder also compacts: leases the snapshot
+  `<key>.json` (one compactor at a time; the others stop after that one request), reads it and its ETag, lists
+  the pending blobs, folds up to MAX_FOLD the snapshot has not folded yet (oldest first), writes the snapshot
+  with If-Match, then deletes the folded blobs (one Blob Batch request) and releases the lease. The
   snapshot lists the names it has folded whose blobs may still exist (`folded`), so a compactor or reader that
   lists them before they are deleted never counts them twice; a compactor that loses the If-Match race simply
   stops (the winner folded what it saw; the rest waits for the next compaction).
@@ -24,6 +25,7 @@ Storage Blob Data Contributor on the container (write, list, delete).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
@@ -36,6 +38,8 @@ from duration_models.store import StoreError, check_key, fold
 COMPACT_EVERY = 16
 READ_ATTEMPTS = 3
 BATCH_LIMIT = 256  # sub-requests per Blob Batch request
+MAX_FOLD = 64  # pending blobs folded by one compaction: bounds its time and requests
+LEASE_SECONDS = 15  # a compactor that dies frees the snapshot after this long
 FOLDED = "folded"
 
 log = logging.getLogger("analysis.duration_models")
@@ -101,7 +105,18 @@ class BlobStore:
     # ---- compaction
 
     def compact(self, key: str) -> bool:
-        """Fold the pending blobs into the snapshot; False when another compactor won (nothing to do then)."""
+        """Fold up to MAX_FOLD pending blobs into the snapshot; False when another compactor holds it or won."""
+        blob = self.container.get_blob_client(self._snapshot_name(key))
+        lease = self._lease(blob)
+        if not lease:
+            return False  # another recorder is compacting: nothing to do here
+        try:
+            return self._compact(key, blob, lease)
+        finally:
+            with contextlib.suppress(Exception):  # it expires on its own after LEASE_SECONDS
+                lease.release()
+
+    def _compact(self, key: str, blob, lease) -> bool:
         from azure.core import MatchConditions
         from azure.core.exceptions import ResourceExistsError, ResourceModifiedError
 
@@ -111,7 +126,7 @@ class BlobStore:
         listed = self._pending_names(key)
         folded_before = set((snapshot or {}).get(FOLDED) or [])
         already = folded_before & set(listed)
-        new = [name for name in listed if name not in already]
+        new = [name for name in listed if name not in already][:MAX_FOLD]
         if not new and already == folded_before:
             self._delete(sorted(already))
             return True
@@ -124,18 +139,37 @@ class BlobStore:
         document = dict(document or {})
         document[FOLDED] = sorted(already | set(new))
         data = json.dumps(document, separators=(",", ":")).encode()
-        blob = self.container.get_blob_client(self._snapshot_name(key))
         try:
             if etag is None:
                 blob.upload_blob(data, overwrite=False)
             else:
-                blob.upload_blob(data, overwrite=True, etag=etag, match_condition=MatchConditions.IfNotModified)
+                blob.upload_blob(
+                    data, overwrite=True, lease=lease, etag=etag, match_condition=MatchConditions.IfNotModified
+                )
         except (ResourceModifiedError, ResourceExistsError):
             return False
         except Exception as exc:
             raise StoreError(f"cannot write duration model {key!r}: {type(exc).__name__}") from exc
         self._delete(document[FOLDED])
         return True
+
+    @staticmethod
+    def _lease(blob):
+        """A lease on the snapshot (one compactor at a time, so racing ones do not read for nothing), False when
+        someone holds it. An analyzer's first compaction creates an empty snapshot to lease (If-None-Match)."""
+        from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
+
+        for _ in range(2):
+            try:
+                return blob.acquire_lease(lease_duration=LEASE_SECONDS)
+            except ResourceNotFoundError:
+                with contextlib.suppress(ResourceExistsError):
+                    blob.upload_blob(json.dumps({FOLDED: []}).encode(), overwrite=False)
+            except HttpResponseError as exc:
+                if exc.status_code == 409:
+                    return False
+                raise StoreError(f"cannot lease duration model: {type(exc).__name__}") from exc
+        return False
 
     # ---- storage calls
 
@@ -184,6 +218,8 @@ class BlobStore:
 
 
 def _without_bookkeeping(document: dict | None) -> dict | None:
+    """The model as the domain knows it; None for a snapshot that has folded nothing yet."""
     if document is None or FOLDED not in document:
         return document
-    return {name: value for name, value in document.items() if name != FOLDED}
+    model = {name: value for name, value in document.items() if name != FOLDED}
+    return model or None

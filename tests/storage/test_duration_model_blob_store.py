@@ -94,21 +94,40 @@ def test_folded_blobs_that_could_not_be_deleted_are_never_counted_twice(containe
     assert pending(container) == [] and count(store.read(KEY)) == 4
 
 
-@pytest.mark.parametrize("other_wins_after", ["_pending_names", "_entries"])
-def test_a_compactor_that_loses_the_race_writes_nothing(container, azurite, other_wins_after):
+def test_one_compactor_at_a_time_and_the_others_stop_after_one_request(container, azurite):
     first, second = store_on(container, azurite, 10**9), store_on(container, azurite, 10**9)
-    record(first)
-    record(first)
-    step = getattr(second, other_wins_after)
+    for _ in range(3):
+        record(first)
+    step = first._entries
+    others = []
 
-    def then_the_other_compacts(*args):
-        result = step(*args)
-        assert first.compact(KEY)  # folds and deletes between our read and our write
-        return result
+    def meanwhile_another_tries(names):
+        others.append(second.compact(KEY))  # first holds the snapshot's lease
+        return step(names)
 
-    setattr(second, other_wins_after, then_the_other_compacts)
-    assert second.compact(KEY) is False
-    assert count(first.read(KEY)) == 2 and pending(container) == []
+    first._entries = meanwhile_another_tries
+    assert first.compact(KEY) is True and others == [False]
+    assert pending(container) == [] and count(second.read(KEY)) == 3
+    record(second)
+    assert second.compact(KEY) is True  # the lease was released
+    assert count(first.read(KEY)) == 4
+
+
+def test_a_reader_racing_a_compaction_counts_every_observation_once(container, azurite):
+    compactor, reader = store_on(container, azurite, 10**9), store_on(container, azurite, 10**9)
+    for _ in range(4):
+        record(compactor)
+    seen = []
+    for step_name in ("_entries", "_delete"):  # while it reads the pending blobs, and after its write
+        step = getattr(compactor, step_name)
+
+        def read_meanwhile(names, step=step):
+            seen.append(count(reader.read(KEY)))
+            return step(names)
+
+        setattr(compactor, step_name, read_meanwhile)
+    assert compactor.compact(KEY)
+    assert seen == [4, 4] and count(reader.read(KEY)) == 4
 
 
 def test_a_model_stored_by_the_first_design_is_read_and_extended(container, azurite):
@@ -130,3 +149,28 @@ def test_unreachable_storage_is_a_store_error(azurite):
         store.read(KEY)
     with pytest.raises(StoreError):
         record(store)
+
+
+def test_a_compaction_between_the_readers_steps_is_read_again_not_missed(container, azurite):
+    compactor, reader = store_on(container, azurite, 10**9), store_on(container, azurite, 10**9)
+    for _ in range(4):
+        record(compactor)
+    snapshot_read = reader._snapshot
+    compactions = []
+
+    def then_a_compaction(key):
+        result = snapshot_read(key)
+        if not compactions:
+            compactions.append(compactor.compact(key))  # folds and deletes what the reader may have listed
+        return result
+
+    reader._snapshot = then_a_compaction
+    assert count(reader.read(KEY)) == 4 and compactions == [True]
+
+
+def test_the_benchmark_measures_the_store_it_names(azurite):
+    from tools.benchmarks.model_store import blob_store_factory, measure
+
+    figures = measure(blob_store_factory(azurite), azurite, 10)
+    assert figures["backend"] == "azurite" and figures["observations_sent"] == figures["observations_kept"] == 10
+    assert 1 <= figures["storage_requests_per_observation"] <= 5 and figures["p99_update_ms"] > 0
