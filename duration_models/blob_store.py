@@ -74,7 +74,7 @@ class BlobStore:
         name = f"{self._pending_prefix(key)}{time.time_ns():020d}-{uuid.uuid4().hex}.json"
         data = json.dumps(entry, separators=(",", ":")).encode()
         try:
-            self.container.upload_blob(name, data, overwrite=False)
+            self._put_new(name, data)
         except Exception as exc:
             raise StoreError(f"cannot record for duration model {key!r}: {type(exc).__name__}") from exc
         if random.random() * self.compact_every < 1:  # spreading work over recorders, not security
@@ -82,6 +82,18 @@ class BlobStore:
                 self.compact(key)
             except StoreError as exc:  # the observation is kept; the next compaction folds it
                 log.info("[DurationModel] Compaction of %s postponed: %s", key, exc)
+
+    def _put_new(self, name: str, data: bytes) -> None:
+        """Upload a blob that must not exist yet; the container is created first if it is missing (azd creates
+        it in Azure; a fresh Azurite starts empty)."""
+        from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+
+        try:
+            self.container.upload_blob(name, data, overwrite=False)
+        except ResourceNotFoundError:
+            with contextlib.suppress(ResourceExistsError):
+                self.container.create_container()
+            self.container.upload_blob(name, data, overwrite=False)
 
     # ---- read
 
@@ -185,8 +197,12 @@ class BlobStore:
             raise StoreError(f"cannot read duration model {key!r}: {type(exc).__name__}") from exc
 
     def _pending_names(self, key: str) -> list[str]:
+        from azure.core.exceptions import ResourceNotFoundError
+
         try:
             return sorted(self.container.list_blob_names(name_starts_with=self._pending_prefix(key)))
+        except ResourceNotFoundError:
+            return []  # no container yet: nothing recorded
         except Exception as exc:
             raise StoreError(f"cannot list duration model {key!r}: {type(exc).__name__}") from exc
 

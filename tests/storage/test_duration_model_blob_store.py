@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 
 import pytest
 
@@ -174,3 +175,14 @@ def test_the_benchmark_measures_the_store_it_names(azurite):
     figures = measure(blob_store_factory(azurite), azurite, 10)
     assert figures["backend"] == "azurite" and figures["observations_sent"] == figures["observations_kept"] == 10
     assert 1 <= figures["storage_requests_per_observation"] <= 5 and figures["p99_update_ms"] > 0
+
+
+def test_a_missing_container_means_no_model_and_the_first_record_creates_it(azurite):
+    from azure.storage.blob import ContainerClient
+
+    name = f"t{uuid.uuid4().hex[:20]}"
+    store = BlobStore(azurite.container_url(name), azurite.connection_string, compact_every=1)
+    assert store.read(KEY) is None
+    record(store)
+    assert count(store.read(KEY)) == 1
+    ContainerClient.from_connection_string(azurite.connection_string, name).delete_container()
