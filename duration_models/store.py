@@ -14,10 +14,6 @@ class StoreError(RuntimeError):
     """The store could not be read or written."""
 
 
-class StoreConflict(StoreError):
-    """Someone else changed the document between our read and our write."""
-
-
 class DurationModelStore(Protocol):
     def read(self, key: str) -> dict | None:
         """The model with every recorded observation in it, None when there is none."""
