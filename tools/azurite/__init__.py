@@ -30,7 +30,7 @@ INSTALL_HINT = "run `make azurite-deps` (needs Node.js 18+ and npm)"
 def missing_reason() -> str | None:
     """Why Azurite cannot start here (one line), or None when it can."""
     if shutil.which("node") is None:
-        return f"Azurite needs Node.js, which is not on PATH; install it, then {INSTALL_HINT}"
+        return "Azurite needs Node.js 18+ (no `node` on PATH), then `make azurite-deps`"
     if not AZURITE_BLOB.exists():
         return f"Azurite is not installed in {PACKAGE_DIR.name}/; {INSTALL_HINT}"
     return None
