@@ -17,6 +17,7 @@ import azure.functions as func
 from config.per_process import Expiring
 from config.service_clients import content_understanding_client
 from config.settings import get_settings
+from content_understanding import DEFAULT_API_VERSION
 from domain.results_contract import HttpAnswer
 from http_api.responses import answered, backend_unreachable
 
@@ -45,7 +46,7 @@ async def _health(client: df.DurableOrchestrationClient) -> HttpAnswer:
         "app": {
             "authMode": settings.auth_mode,
             "environment": settings.environment,
-            "apiVersion": settings.content_understanding_api_version,
+            "apiVersion": DEFAULT_API_VERSION,
             "credential": "key" if settings.content_understanding_key else "entra",
         },
         "taskHub": task_hub,
