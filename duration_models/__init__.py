@@ -6,13 +6,15 @@ the store: `file:<folder>` (local development only) or `https://<account>.blob.c
 Unset: no model, the cold schedule always.
 """
 
-from duration_models.access import duration_model_store, model_quantiles, record_observations
+from duration_models.access import LearnedModel, duration_model_store, kept_model, learned_model, record_observations
 from duration_models.store import DurationModelStore, StoreError
 
 __all__ = [
     "DurationModelStore",
+    "LearnedModel",
     "StoreError",
     "duration_model_store",
-    "model_quantiles",
+    "kept_model",
+    "learned_model",
     "record_observations",
 ]
