@@ -37,6 +37,7 @@ from domain.results_contract import (
     result_unavailable_answer,
 )
 from http_api.caller import caller_and_scope
+from http_api.caller_limits import READS, over_limit
 from http_api.responses import decode_json_field, guarded, to_http_response
 from observability.log_context import log_context, scope_property
 
@@ -85,6 +86,9 @@ async def _identified(req: func.HttpRequest):
     identity = await caller_and_scope(req)
     if isinstance(identity, HttpAnswer):
         return identity
+    limited = over_limit(READS, identity[0])
+    if limited is not None:
+        return limited
     if not is_well_formed_operation_id(operation_id):
         return _not_found()
     return (*identity, analyzer_id, operation_id)

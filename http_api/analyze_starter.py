@@ -24,6 +24,7 @@ from domain.polling_schedule import PollingPolicy, planned_policy
 from domain.results_contract import HttpAnswer, error_answer, submitted_answer
 from duration_models import STALE, cached_quantiles, fresh_quantiles
 from http_api.caller import caller_and_scope
+from http_api.caller_limits import STARTS, over_limit
 from http_api.responses import decode_json_field, guarded, to_http_response
 from observability.log_context import scope_property
 from orchestrators.analysis_orchestrator import ORCHESTRATOR_NAME
@@ -49,13 +50,17 @@ async def _start_analysis(req: func.HttpRequest, client: df.DurableOrchestration
     identity = await caller_and_scope(req)
     if isinstance(identity, HttpAnswer):
         return to_http_response(identity)
-    _caller, scope = identity
+    caller, scope = identity
     try:
         request = _validated(req, analyzer_id, settings)
     except ValidationError as exc:
         log.info("[AnalyzeContent] Rejected analyze request for analyzer %r: %s", analyzer_id[:64], exc.code)
         status = 413 if exc.code == "RequestTooLarge" else 400
         return to_http_response(error_answer(status, exc.code, exc.message))
+    limited = over_limit(STARTS, caller)
+    if limited is not None:
+        log.info("[AnalyzeContent] Caller over CALLER_STARTS_PER_MINUTE; answered 429")
+        return to_http_response(limited)
     job = _job_for(request, scope, settings, await _learned_policy(request, settings))
     return await _start(client, job, analyzer_id, scope, req.headers.get("Idempotency-Key"))
 

@@ -16,7 +16,7 @@ from auth.callers import (
 )
 from config.service_clients import token_validator
 from config.settings import get_settings
-from domain.caller_scope import ScopeError, scope_for
+from domain.caller_scope import ScopeError, check_permissions, scope_for
 from domain.results_contract import HttpAnswer, error_answer
 
 PRINCIPAL_HEADER = "X-MS-CLIENT-PRINCIPAL"
@@ -38,6 +38,8 @@ async def caller_and_scope(req: func.HttpRequest) -> tuple[Caller, dict] | HttpA
     """(caller, scope) for this request, or the 401 / 400 / 403 answer that refuses it."""
     try:
         caller = await identify(req)
+        settings = get_settings()
+        check_permissions(caller, settings.auth_required_scopes, settings.auth_required_roles)
         return caller, scope_for(caller, req.headers.get("X-Group-ID"))
     except AuthenticationError as exc:
         return unauthorized(exc)

@@ -58,6 +58,7 @@ def principal(oid: str, *groups: str) -> dict:
     """The X-MS-CLIENT-PRINCIPAL header App Service Authentication adds for a signed-in user."""
     claims = [{"typ": "http://schemas.microsoft.com/identity/claims/objectidentifier", "val": oid}]
     claims += [{"typ": "groups", "val": g} for g in groups]
+    claims += [{"typ": "http://schemas.microsoft.com/identity/claims/scope", "val": "Analysis.Run"}]
     document = {"auth_typ": "aad", "name_typ": "name", "role_typ": "roles", "claims": claims}
     return {"X-MS-CLIENT-PRINCIPAL": base64.b64encode(json.dumps(document).encode()).decode()}
 

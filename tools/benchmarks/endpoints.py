@@ -32,6 +32,8 @@ def start_stack(state_dir: Path, settings: dict[str, str]) -> tuple[Child, Child
         "AZURE_FUNCTIONS_ENVIRONMENT": "Development",
         "ALLOWED_INPUT_HOSTS": "*.example.com,example.com",
         "PURGE_SCHEDULE": "0 0 0 1 1 *",
+        "CALLER_STARTS_PER_MINUTE": "100000",  # one anonymous caller measures the endpoints, not the limits
+        "CALLER_READS_PER_MINUTE": "1000000",
         **settings,
     }
     try:
@@ -150,6 +152,8 @@ def in_process(count: int = 2000) -> dict:
         "AUTH_MODE": "none",
         "AZURE_FUNCTIONS_ENVIRONMENT": "Development",
         "ALLOWED_INPUT_HOSTS": "*.example.com,example.com",
+        "CALLER_STARTS_PER_MINUTE": "100000",
+        "CALLER_READS_PER_MINUTE": "1000000",
     }
     for name, value in defaults.items():
         os.environ.setdefault(name, value)
