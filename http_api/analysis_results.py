@@ -9,7 +9,6 @@ never returned. A succeeded operation's result is read from Content Understandin
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from datetime import datetime, timezone
@@ -32,14 +31,15 @@ from domain.results_contract import (
     answer_for_service_status,
     canceling_answer,
     error_answer,
-    merged_result,
     processing_answer,
+    result_too_large_answer,
     result_unavailable_answer,
 )
 from http_api.caller import caller_and_scope
 from http_api.caller_limits import READS, over_limit
 from http_api.responses import decode_json_field, guarded, to_http_response
 from observability.log_context import log_context, scope_property
+from result_copies import ResultTooLarge, result_body
 
 RESULTS_ROUTE = "pro-mode/content-analyzers/{analyzerId}/results/{operationId}"
 POLL_RETRY_AFTER_SECONDS = 5
@@ -139,13 +139,11 @@ async def _answer(client, req, caller, scope: dict, analyzer_id: str, operation_
 
 
 async def _read_results(results: ResultsToRead, analyzer_id: str, elapsed: float) -> func.HttpResponse:
-    """Read each file's result from the service; a passing failure keeps the caller polling (202)."""
-    client = content_understanding_client()
+    """The claim-check copy of the result (made from the service's results once); a passing failure keeps the
+    caller polling (202)."""
     request_id = client_request_id(results.operation_id)
     try:
-        bodies = await asyncio.gather(
-            *(asyncio.to_thread(client.fetch_result, loc, request_id=request_id) for loc in results.locations)
-        )
+        body = await asyncio.to_thread(result_body, results.operation_id, results.locations, request_id)
     except TransientServiceError as exc:
         log.warning("[AnalysisResults] Reading the result of %s failed for now (%s)", results.operation_id, exc.code)
         progress = {"phase": "reading-result", "serviceStatus": "Succeeded"}
@@ -155,21 +153,20 @@ async def _read_results(results: ResultsToRead, analyzer_id: str, elapsed: float
     except PermanentServiceError as exc:
         log.warning("[AnalysisResults] The result of %s is gone (%s)", results.operation_id, exc.code)
         return to_http_response(result_unavailable_answer(results.operation_id, elapsed))
+    except ResultTooLarge as exc:
+        return to_http_response(result_too_large_answer(results.operation_id, elapsed, exc.size, exc.limit))
     log.info(
         "[AnalysisResults] Analysis completed - returning results for %s",
         results.operation_id,
         extra={"event": "results.read", "outcome": "succeeded", "elapsedSeconds": round(elapsed, 3)},
     )
-    if len(bodies) == 1:  # the service's body, byte for byte
-        return func.HttpResponse(
-            body=bodies[0],
-            status_code=200,
-            headers={"Cache-Control": "no-store"},
-            mimetype="application/json",
-            charset="utf-8",
-        )
-    merged = merged_result(results.operation_id, [json.loads(body) for body in bodies])
-    return to_http_response(HttpAnswer(200, merged))
+    return func.HttpResponse(
+        body=body,
+        status_code=200,
+        headers={"Cache-Control": "no-store"},
+        mimetype="application/json",
+        charset="utf-8",
+    )
 
 
 async def _legacy_lookup(caller, analyzer_id: str, operation_id: str) -> func.HttpResponse:

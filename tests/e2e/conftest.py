@@ -50,7 +50,12 @@ def start_simulator() -> Child:
 
 def start_host(simulator_url: str, state_dir: Path, **settings: str) -> Child:
     args = ["-m", "tools.devhost", "--port", "0", "--app-dir", str(REPO), "--state-dir", str(state_dir)]
-    env = {"CONTENT_UNDERSTANDING_ENDPOINT": simulator_url, **APP_ENV, **settings}
+    env = {
+        "CONTENT_UNDERSTANDING_ENDPOINT": simulator_url,
+        "RESULT_STORE": f"file:{state_dir / 'result-copies'}",
+        **APP_ENV,
+        **settings,
+    }
     return start_quiet("devhost", args, HOST_READY, env)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -363,19 +364,30 @@ def test_service_refusing_the_app_is_reported_not_hidden(private_host):
     assert legacy.json()["message"]
 
 
-def test_health_is_anonymous_and_tells_whether_the_service_takes_our_credentials(stack, private_host):
+def test_health_tells_anonymous_callers_only_its_status(stack, private_host):
+    """Issue 16 item 9: anonymous /health told authMode, environment and the credential kind."""
     healthy = requests.get(f"{stack.base_url}/health", timeout=10)
     assert healthy.status_code == 200
-    body = healthy.json()
-    assert body["status"] == "ok"
-    assert body["taskHub"]["reachable"] is True
-    assert body["contentUnderstanding"]["credentialsAccepted"] is True
-    assert SIM_KEY not in healthy.text
+    assert healthy.json() == {"status": "ok"}
     refused = private_host(CONTENT_UNDERSTANDING_KEY="wrong-key", AUTH_MODE="appservice")
     degraded = requests.get(f"{refused.ready_url}/health", timeout=10)  # anonymous even when callers must sign in
     assert degraded.status_code == 200
-    assert degraded.json()["status"] == "degraded"
-    assert degraded.json()["contentUnderstanding"]["credentialsAccepted"] is False
+    assert degraded.json() == {"status": "degraded"}
+    signed_in = requests.get(f"{refused.ready_url}/health", headers=principal("ops-user"), timeout=10)
+    details = signed_in.json()
+    assert details["status"] == "degraded"
+    assert details["taskHub"]["reachable"] is True
+    assert details["contentUnderstanding"]["credentialsAccepted"] is False
+    assert details["app"]["authMode"] == "appservice"
+    assert "wrong-key" not in signed_in.text
+
+
+def test_health_details_can_be_opened_to_anonymous_callers_by_a_setting(private_host):
+    opened = private_host(HEALTH_DETAILS_ANONYMOUS="true")
+    body = requests.get(f"{opened.ready_url}/health", timeout=10).json()
+    assert body["status"] == "ok"
+    assert body["contentUnderstanding"]["credentialsAccepted"] is True
+    assert SIM_KEY not in json.dumps(body)
 
 
 def test_missing_model_deployments_say_how_to_set_them(stack):

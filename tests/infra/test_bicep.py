@@ -45,13 +45,22 @@ PLATFORM_SETTINGS = {
 PENDING_IN_APP: set[str] = set()
 
 # Settings the app reads that the templates do not set yet (optional: unset means the documented default).
-PENDING_IN_TEMPLATES: set[str] = set()
+# The per-caller limits, required scopes/roles, health details and result cap: their defaults suit a deployment.
+PENDING_IN_TEMPLATES: set[str] = {
+    "AUTH_REQUIRED_SCOPES",
+    "AUTH_REQUIRED_ROLES",
+    "CALLER_STARTS_PER_MINUTE",
+    "CALLER_READS_PER_MINUTE",
+    "HEALTH_DETAILS_ANONYMOUS",
+    "MAX_RESULT_BYTES",
+}
 
 # Settings the app reads that a deployment must NOT set: without them the app uses its managed identity.
 KEY_SETTINGS = {
     "CONTENT_UNDERSTANDING_KEY",
     "INPUT_STORAGE_CONNECTION_STRING",
     "DURATION_MODEL_STORAGE_CONNECTION_STRING",
+    "RESULT_STORE_CONNECTION_STRING",
 }
 
 ROLES = {
