@@ -85,10 +85,11 @@ class HttpTriggerHandler:
         except Exception:
             return web.Response(status=500)
         try:
-            return to_aiohttp_response(result)
+            response = to_aiohttp_response(result)
         except Exception:
             log.exception("Function '%s' returned a value that is not an HTTP response", spec.name)
             return web.Response(status=500)
+        return await stream_large_body(request, response)
 
     async def expect(self, request: web.Request) -> None:
         """``Expect: 100-continue``: like Kestrel, never invite a body that is declared too large."""
@@ -117,6 +118,26 @@ async def read_body(request: web.Request, limit: int) -> bytes | None:
         if len(body) > limit:
             return None
     return bytes(body)
+
+
+STREAM_CHUNK_BYTES = 256 * 1024
+
+
+async def stream_large_body(request: web.Request, response: web.Response) -> web.StreamResponse:
+    """Write a large body in chunks, waiting for the client as Kestrel does (a bounded buffer per connection),
+    instead of handing the socket the whole body at once (Python 3.11's transport then copies what the client
+    has not read yet into its own buffer: one more full copy per slow reader)."""
+    body = response.body
+    if not isinstance(body, bytes) or len(body) <= STREAM_CHUNK_BYTES:
+        return response
+    streamed = web.StreamResponse(status=response.status, headers=response.headers)
+    streamed.content_length = len(body)
+    await streamed.prepare(request)
+    view = memoryview(body)
+    for start in range(0, len(body), STREAM_CHUNK_BYTES):
+        await streamed.write(view[start : start + STREAM_CHUNK_BYTES])
+    await streamed.write_eof()
+    return streamed
 
 
 def to_aiohttp_response(result: Any) -> web.Response:
