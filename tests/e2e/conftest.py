@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 SIM_KEY = "e2e-key"
 # Time-compressed settings: the analysis timeout is what the timeout test waits for.
 E2E_TIMEOUT_SECONDS = 6
+E2E_HOST_KEY = "e2e-host-key"
 APP_ENV = {
     "CONTENT_UNDERSTANDING_KEY": SIM_KEY,
     "ANALYSIS_TIMEOUT_SECONDS": str(E2E_TIMEOUT_SECONDS),
@@ -37,6 +38,8 @@ APP_ENV = {
     "AUTH_MODE": "none",
     "AZURE_FUNCTIONS_ENVIRONMENT": "Development",
     "ALLOWED_INPUT_HOSTS": "*.example.com,example.com",
+    # devhost's management API needs the host key, as the real host's does (tests/e2e/helpers.py sends it).
+    "DEVHOST_HOST_KEY": E2E_HOST_KEY,
     # The suite shares one anonymous caller across many tests; the limits have tests of their own.
     "CALLER_STARTS_PER_MINUTE": "100000",
     "CALLER_READS_PER_MINUTE": "1000000",

@@ -13,6 +13,7 @@ import requests
 from tests.e2e.conftest import E2E_TIMEOUT_SECONDS, SIM_KEY
 from tests.e2e.helpers import (
     ANALYZER,
+    HOST_KEY_HEADER,
     DOC,
     analyze,
     final_answer,
@@ -331,7 +332,8 @@ def test_purge_removes_finished_operations_and_keeps_running_ones(private_host):
     wait_until(lambda: requests.get(finished_url, timeout=5).status_code == 200)
 
     def purged() -> bool:
-        requests.post(f"{host.ready_url}/admin/functions/purge_finished_operations", json={}, timeout=5)
+        purge = f"{host.ready_url}/admin/functions/purge_finished_operations"
+        requests.post(purge, json={}, headers=HOST_KEY_HEADER, timeout=5)
         return requests.get(finished_url, timeout=5).status_code == 404
 
     wait_until(purged, timeout=20, interval=0.5, message="the finished operation was never purged")

@@ -22,6 +22,8 @@ from tools.devhost.indexing import FunctionSpec, sorted_http_routes
 from tools.devhost.invocation import REASON_HTTP, Invoker
 
 log = logging.getLogger("devhost")
+# --json-not-found: the error shape of the app this repository serves (http_api/openapi.json, Error).
+NOT_FOUND_BODY = {"error": "Not found", "message": "No endpoint matches this method and path.", "code": "RouteNotFound"}
 
 
 def select_route(routes: list[FunctionSpec], method: str, raw_path: str) -> tuple[FunctionSpec, dict[str, str]] | None:
@@ -45,8 +47,11 @@ class HttpTriggerHandler:
         durable_client_value: Callable[[str | None], str],
         base_url: Callable[[], str],
         max_body_bytes: int,
+        *,
+        json_not_found: bool = False,
     ) -> None:
         self._max_body_bytes = max_body_bytes
+        self._json_not_found = json_not_found
         self._routes = sorted_http_routes(specs)
         self._invoker = invoker
         self._durable_client_value = durable_client_value
@@ -56,6 +61,8 @@ class HttpTriggerHandler:
         selected = select_route(self._routes, request.method, request.rel_url.raw_path)
         if selected is None:
             log.debug("No function matched %s %s", request.method, request.rel_url.path)
+            if self._json_not_found:
+                return web.json_response(NOT_FOUND_BODY, status=404, headers={"Cache-Control": "no-store"})
             return web.Response(status=404)
         spec, route_values = selected
         body = await read_body(request, self._max_body_bytes)
