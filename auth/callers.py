@@ -20,8 +20,8 @@ OBJECT_ID_CLAIMS = ("oid", "http://schemas.microsoft.com/identity/claims/objecti
 GROUP_CLAIMS = ("groups",)
 ROLE_CLAIMS = ("roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role")
 SCOPE_CLAIMS = ("scp", "http://schemas.microsoft.com/identity/claims/scope")
-# A principal with a few hundred groups is ~30 KB of base64; anything far larger is refused before decoding.
-MAX_PRINCIPAL_HEADER_CHARS = 64 * 1024
+# Kestrel accepts at most 32 KB of request headers in total, so a larger principal cannot be genuine.
+MAX_PRINCIPAL_HEADER_CHARS = 32 * 1024
 
 
 class AuthenticationError(Exception):

@@ -297,7 +297,8 @@ def _check_consistency(settings: Settings, problems: list[str]) -> None:
     _check_duration_model_store(settings, problems)
     location = settings.result_store
     if location is not None and not (
-        (location.startswith("file:") and location[len("file:") :].strip()) or location.startswith(("https://", "http://"))
+        (location.startswith("file:") and location[len("file:") :].strip())
+        or location.startswith(("https://", "http://"))
     ):
         problems.append(
             "RESULT_STORE must be file:<folder> or a blob container URL such as "

@@ -8,8 +8,13 @@ import json
 
 import pytest
 
-from auth.callers import MAX_PRINCIPAL_HEADER_CHARS, AuthenticationError, caller_from_app_service_principal
-from auth.callers import Caller, caller_from_claims
+from auth.callers import (
+    MAX_PRINCIPAL_HEADER_CHARS,
+    AuthenticationError,
+    Caller,
+    caller_from_app_service_principal,
+    caller_from_claims,
+)
 from domain.analyze_request import UrlPolicy, ValidationError, check_analyzer_id, parse_analyze_request
 from domain.caller_scope import ScopeError, check_permissions
 

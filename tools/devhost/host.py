@@ -207,7 +207,9 @@ class FunctionsHost:
                 emit(f"        {spec.name}: {spec.trigger_type}")
             emit()
         emit(f"Task hub: {self.config.task_hub}   Route prefix: '{self.config.route_prefix}'")
-        emit(f"Host key (/admin, /runtime/webhooks; ?code= or x-functions-key): in {self.options.state_dir / 'host-key'}")
+        emit(
+            f"Host key (/admin, /runtime/webhooks; ?code= or x-functions-key): in {self.options.state_dir / 'host-key'}"
+        )
         if self.options.cors is not None:
             emit(f"CORS allowed origins: {self.options.cors.describe()}")
 

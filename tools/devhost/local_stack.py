@@ -196,7 +196,14 @@ def main(argv: list[str] | None = None) -> int:
     else:
         _print(f"{ENDPOINT_SETTING} is set to a non-local endpoint; not starting the simulator")
     host_command = [
-        sys.executable, "-m", "tools.devhost", "--port", str(args.port), "--app-dir", str(app_dir), "--json-not-found"
+        sys.executable,
+        "-m",
+        "tools.devhost",
+        "--port",
+        str(args.port),
+        "--app-dir",
+        str(app_dir),
+        "--json-not-found",
     ]
     children.append(Child("host", host_command, HOST_READY, app_dir))
 

@@ -34,7 +34,9 @@ _ACTIVE = ("Pending", "Running", "ContinuedAsNew", "Suspended")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def client_binding_json(base_url: str, task_hub: str, host_key: str | None = None, rpc_base_url: str | None = None) -> str:
+def client_binding_json(
+    base_url: str, task_hub: str, host_key: str | None = None, rpc_base_url: str | None = None
+) -> str:
     """The durable client binding value the host hands to ``durable_client_input`` parameters.
 
     As the real host's, its management URLs carry the key (`code=`), and the RPC base URL is a local-only
