@@ -14,6 +14,7 @@ else.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +23,8 @@ import jwt
 import requests
 
 from auth.callers import DEFAULT_AUTHORITY_HOST, AuthenticationError
+
+log = logging.getLogger("analysis.auth")
 
 CLOCK_SKEW_SECONDS = 60
 MIN_REFRESH_SECONDS = 10.0
@@ -125,8 +128,8 @@ class EntraTokenValidator:
             with self._lock:
                 self._keys = keys
                 self._loaded_at = self._clock()
-        except Exception:  # unreachable, slow, malformed: keep the keys we have
-            pass  # the next unknown key id tries again after the interval
+        except Exception as exc:  # unreachable, slow, malformed: keep the keys we have
+            log.warning("Refreshing the Entra signing keys failed (%s); keeping the keys we have", type(exc).__name__)
         finally:
             with self._lock:
                 self._in_flight = None

@@ -61,7 +61,8 @@ def check_permissions(caller, required_scopes: tuple[str, ...], required_roles: 
         raise ScopeError(
             403,
             "PermissionMissing",
-            "Your token carries no delegated scope (scp) and no app role; app-only tokens need an app role of this API.",
+            "Your token carries no delegated scope (scp) and no app role; "
+            "app-only tokens need an app role of this API.",
         )
 
 

@@ -6,8 +6,8 @@ raises ContractViolation (an AssertionError) in the test that made the call. Res
 document does not describe (the simulator, devhost's /admin endpoints) pass unchecked, and so do the
 host's own answers to a URL that matches no function's route (an empty analyzer or operation id segment) and
 to a body over its FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: 404 / 413 with an empty body and no Content-Type, which
-the Functions host gives before the app is involved (the document says so in its description). Violations are also kept, so a test that swallows the exception
-still fails at teardown.
+the Functions host gives before the app is involved (the document says so in its description). Violations
+are also kept, so a test that swallows the exception still fails at teardown.
 """
 
 from __future__ import annotations

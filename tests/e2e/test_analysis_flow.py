@@ -13,8 +13,8 @@ import requests
 from tests.e2e.conftest import E2E_TIMEOUT_SECONDS, SIM_KEY
 from tests.e2e.helpers import (
     ANALYZER,
-    HOST_KEY_HEADER,
     DOC,
+    HOST_KEY_HEADER,
     analyze,
     final_answer,
     instance_count,

@@ -22,8 +22,8 @@ from tools.devhost.console import emit
 from tools.devhost.cors import CorsPolicy, install_cors
 from tools.devhost.durable import DurableEngine, add_durable_routes, client_binding_json
 from tools.devhost.durable.management_api import RPC_PREFIX, WEBHOOK_PREFIX
-from tools.devhost.host_keys import host_key, require_host_key
 from tools.devhost.durable_bridge import activity_invoker, close_sdk_client_session, orchestrator_invoker
+from tools.devhost.host_keys import host_key, require_host_key
 from tools.devhost.http_triggers import HttpTriggerHandler
 from tools.devhost.indexing import (
     ACTIVITY_TRIGGER,
