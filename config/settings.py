@@ -13,12 +13,13 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from functools import lru_cache
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from auth.callers import DEFAULT_AUTHORITY_HOST
+from config.per_process import per_process
 from domain.polling_schedule import PollingPolicy, worst_case_checks
+from domain.times import parse_time
 from input_files.sas_urls import CONTAINER_LAYOUTS, PER_SCOPE_LAYOUT
 
 DEFAULT_API_VERSION = "2025-11-01"
@@ -164,12 +165,10 @@ class _Reader:
         raw = self.text(name)
         if raw is None:
             return None
-        try:
-            value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except ValueError:
+        value = parse_time(raw)
+        if value is None:
             self.problems.append(f"{name} must be an ISO 8601 time such as 2026-12-01T00:00:00Z, got {raw!r}")
-            return None
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value
 
     def url(self, name: str, *, required: bool) -> str | None:
         raw = self.text(name)
@@ -371,7 +370,7 @@ def _check_local_only_values(settings: Settings, problems: list[str]) -> None:
         )
 
 
-@lru_cache(maxsize=1)
+@per_process
 def get_settings() -> Settings:
     """The process-wide settings, validated on first use (the app calls this at start-up)."""
     return load_settings()

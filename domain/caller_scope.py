@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import re
 
+from domain.orchestration_data import Scope
+from domain.refusal import Refusal
+
 GROUP_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
-class ScopeError(Exception):
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+class ScopeError(Refusal):
+    """400 for a malformed X-Group-ID, 403 for a group the identity does not grant."""
 
 
-def scope_for(caller, group_header: str | None) -> dict:
+def scope_for(caller, group_header: str | None) -> Scope:
     """{"kind": "group" | "user" | "anonymous", "id": ...} for this caller and X-Group-ID header."""
     if group_header is not None:
         if not GROUP_ID_PATTERN.fullmatch(group_header):
@@ -66,11 +65,11 @@ def check_permissions(caller, required_scopes: tuple[str, ...], required_roles: 
         )
 
 
-def scope_key(scope: dict | None) -> str:
+def scope_key(scope: Scope | None) -> str:
     """A stable text for a scope (idempotency ids, comparisons); never a token."""
     scope = scope or {"kind": "anonymous", "id": ""}
     return f"{scope.get('kind')}:{scope.get('id')}"
 
 
-def same_scope(stored: object, caller_scope: dict) -> bool:
+def same_scope(stored: object, caller_scope: Scope) -> bool:
     return isinstance(stored, dict) and scope_key(stored) == scope_key(caller_scope)

@@ -16,7 +16,9 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
+
+from domain.orchestration_data import PolicyDict
 
 GROWTH_FACTOR = 2.0
 MAX_PLANNED_CHECKS = 120
@@ -39,21 +41,30 @@ class PollingPolicy:
     # The model's median duration, for the expected completion time shown to clients.
     expected_seconds: float | None = None
 
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        if not self.plan:
-            del data["plan"], data["expected_seconds"]
-        else:
+    def to_dict(self) -> PolicyDict:
+        """The policy as the job carries it (camelCase); a cold policy without plan and expectedSeconds."""
+        data: PolicyDict = {
+            "timeoutSeconds": self.timeout_seconds,
+            "initialIntervalSeconds": self.initial_interval_seconds,
+            "maxIntervalSeconds": self.max_interval_seconds,
+        }
+        if self.plan:
             data["plan"] = list(self.plan)
+            data["expectedSeconds"] = self.expected_seconds
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> PollingPolicy:
-        expected = data.get("expected_seconds")
+        """Also reads the snake_case keys jobs were started with before the job's keys were all camelCase."""
+
+        def read(name: str, old_name: str):
+            return data.get(name, data.get(old_name))
+
+        expected = read("expectedSeconds", "expected_seconds")
         return cls(
-            timeout_seconds=float(data["timeout_seconds"]),
-            initial_interval_seconds=float(data["initial_interval_seconds"]),
-            max_interval_seconds=float(data["max_interval_seconds"]),
+            timeout_seconds=float(read("timeoutSeconds", "timeout_seconds")),
+            initial_interval_seconds=float(read("initialIntervalSeconds", "initial_interval_seconds")),
+            max_interval_seconds=float(read("maxIntervalSeconds", "max_interval_seconds")),
             plan=tuple(float(x) for x in data.get("plan") or ()),
             expected_seconds=float(expected) if expected is not None else None,
         )

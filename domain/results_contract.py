@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.analysis_outcome import CANCELED, FAILED, SUCCEEDED, TIMEOUT, outcome_for_service_status
+from domain.orchestration_data import Progress
+from domain.times import parse_time
 
 MAX_RETRY_AFTER_SECONDS = 10
 RUNNING_RUNTIME_STATUSES = frozenset({"Pending", "Running", "ContinuedAsNew", "Suspended"})
@@ -22,7 +24,7 @@ RUNNING_RUNTIME_STATUSES = frozenset({"Pending", "Running", "ContinuedAsNew", "S
 @dataclass(frozen=True)
 class HttpAnswer:
     status: int
-    body: dict
+    body: dict | bytes  # bytes: the service's own result body, passed on unchanged
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -99,14 +101,14 @@ def processing_answer(
     operation_id: str,
     analyzer_id: str,
     elapsed_seconds: float,
-    progress: dict | None,
+    progress: Progress | dict | None,
     retry_after_seconds: int,
     now: datetime | None = None,
 ) -> HttpAnswer:
     """202 while running. With the orchestrator's next check known, Retry-After says when a new answer is likely:
     the seconds until that check (plus half a second for it to land), between 1 and MAX_RETRY_AFTER_SECONDS."""
     progress = progress or {}
-    next_check = _parse_time(progress.get("nextCheckAt"))
+    next_check = parse_time(progress.get("nextCheckAt"))
     if next_check is not None and now is not None:
         seconds = (next_check - now).total_seconds() + 0.5
         retry_after_seconds = min(max(math.ceil(seconds), 1), MAX_RETRY_AFTER_SECONDS)
@@ -224,16 +226,6 @@ def merged_result(operation_id: str, bodies: list[dict]) -> dict:
     for body in bodies:
         _add_usage(usage, body.get("usage") if isinstance(body.get("usage"), dict) else {})
     return {"id": operation_id, "status": "Succeeded", "result": merged, "usage": usage}
-
-
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else None
 
 
 def _add_usage(total: dict, usage: dict) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -16,16 +15,19 @@ from domain.analyze_request import (
     ValidationError,
     check_idempotency_key,
     parse_analyze_request,
+    request_too_large,
 )
 from domain.caller_scope import same_scope, scope_key
 from domain.duration_model import size_bucket
 from domain.operation_ids import idempotent_operation_id, new_operation_id, request_fingerprint
+from domain.orchestration_data import AnalysisJob, Scope
 from domain.polling_schedule import PollingPolicy, planned_policy
-from domain.results_contract import HttpAnswer, error_answer, submitted_answer
-from duration_models import STALE, cached_quantiles, fresh_quantiles
+from domain.refusal import Refusal
+from domain.results_contract import HttpAnswer, submitted_answer
+from duration_models import model_quantiles
 from http_api.caller import caller_and_scope
-from http_api.caller_limits import STARTS, over_limit
-from http_api.responses import decode_json_field, guarded, to_http_response
+from http_api.caller_limits import STARTS, count_or_refuse
+from http_api.responses import answered, decode_json_field
 from observability.log_context import scope_property
 from orchestrators.analysis_orchestrator import ORCHESTRATOR_NAME
 
@@ -38,39 +40,20 @@ log = logging.getLogger("analysis.http")
 @bp.route(route="pro-mode/content-analyzers/{analyzerId}:analyze", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 async def start_analysis(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
-    return await guarded(_start_analysis(req, client), "[AnalyzeContent] Starting an analysis")
+    return await answered(_start_analysis(req, client), "[AnalyzeContent] Starting an analysis")
 
 
-async def _start_analysis(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+async def _start_analysis(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> HttpAnswer:
     settings = get_settings()
     analyzer_id = req.route_params.get("analyzerId", "")
-    too_large = _declared_too_large(req, settings.max_request_bytes)
-    if too_large is not None:
-        return to_http_response(too_large)
-    identity = await caller_and_scope(req)
-    if isinstance(identity, HttpAnswer):
-        return to_http_response(identity)
-    caller, scope = identity
-    try:
-        request = _validated(req, analyzer_id, settings)
-    except ValidationError as exc:
-        log.info("[AnalyzeContent] Rejected analyze request for analyzer %r: %s", analyzer_id[:64], exc.code)
-        status = 413 if exc.code == "RequestTooLarge" else 400
-        return to_http_response(error_answer(status, exc.code, exc.message))
-    limited = over_limit(STARTS, caller)
-    if limited is not None:
-        log.info("[AnalyzeContent] Caller over CALLER_STARTS_PER_MINUTE; answered 429")
-        return to_http_response(limited)
+    declared = req.headers.get("Content-Length") or ""
+    if declared.isdigit() and int(declared) > settings.max_request_bytes:
+        raise request_too_large(settings.max_request_bytes)  # on the declared length, before the body is read
+    caller, scope = await caller_and_scope(req)
+    request = _validated(req, analyzer_id, settings)
+    count_or_refuse(STARTS, caller)  # a valid request about to start a billed analysis
     job = _job_for(request, scope, settings, await _learned_policy(request, settings))
     return await _start(client, job, analyzer_id, scope, req.headers.get("Idempotency-Key"))
-
-
-def _declared_too_large(req: func.HttpRequest, max_bytes: int) -> HttpAnswer | None:
-    """Refuse on the declared Content-Length before the body is looked at."""
-    declared = req.headers.get("Content-Length") or ""
-    if declared.isdigit() and int(declared) > max_bytes:
-        return error_answer(413, "RequestTooLarge", f"The request body exceeds {max_bytes} bytes.")
-    return None
 
 
 def _validated(req: func.HttpRequest, analyzer_id: str, settings: Settings) -> AnalyzeRequest:
@@ -94,11 +77,11 @@ def _validated(req: func.HttpRequest, analyzer_id: str, settings: Settings) -> A
 
 async def _start(
     client: df.DurableOrchestrationClient,
-    job: dict,
+    job: AnalysisJob,
     analyzer_id: str,
-    scope: dict,
+    scope: Scope,
     idempotency_key: str | None,
-) -> func.HttpResponse:
+) -> HttpAnswer:
     """Start the orchestration, or find the one an Idempotency-Key already started in this scope."""
     if idempotency_key is None:
         operation_id = new_operation_id()
@@ -128,10 +111,10 @@ async def _start(
             "files": len(job["inputs"]),
         },
     )
-    return to_http_response(submitted_answer(operation_id, analyzer_id, SUBMITTED_RETRY_AFTER_SECONDS))
+    return submitted_answer(operation_id, analyzer_id, SUBMITTED_RETRY_AFTER_SECONDS)
 
 
-def _answer_for_existing(existing, job: dict, operation_id: str, analyzer_id: str) -> func.HttpResponse:
+def _answer_for_existing(existing, job: AnalysisJob, operation_id: str, analyzer_id: str) -> HttpAnswer:
     """The same request again gets the same operation; a different request with the same key is refused."""
     previous = decode_json_field(existing.input_) or {}
     if (
@@ -140,50 +123,43 @@ def _answer_for_existing(existing, job: dict, operation_id: str, analyzer_id: st
         or previous.get("fingerprint") != job["fingerprint"]
     ):
         message = "This Idempotency-Key was already used for a different analyze request."
-        return to_http_response(error_answer(409, "IdempotencyKeyReused", message))
+        raise Refusal(409, "IdempotencyKeyReused", message)
     log.info("[AnalyzeContent] Idempotent replay for operation: %s", operation_id)
-    answer = submitted_answer(operation_id, analyzer_id, SUBMITTED_RETRY_AFTER_SECONDS, existing=True)
-    return to_http_response(answer)
-
-
-_plans: dict[tuple, PollingPolicy] = {}
+    return submitted_answer(operation_id, analyzer_id, SUBMITTED_RETRY_AFTER_SECONDS, existing=True)
 
 
 async def _learned_policy(request: AnalyzeRequest, settings: Settings) -> PollingPolicy | None:
     """The polling policy planned from the analyzer's duration model; None (cold) without a store or model.
 
-    The model is read at most once a minute per process (a thread, not the event loop, waits for storage), and
-    the plan is computed once per model version; a failing store answers None, never an error.
+    On a thread, not the event loop: the model is read from storage at most once a minute per process
+    (duration_models.model_quantiles), and planning takes a few milliseconds. A failing store answers None,
+    never an error.
     """
     if settings.duration_model_store is None:
         return None
-    bucket = size_bucket(request.pages)
+
+    def plan() -> PollingPolicy | None:
+        pairs = model_quantiles(request.analyzer_id, size_bucket(request.pages))
+        if not pairs:
+            return None
+        return planned_policy(settings.polling_policy, pairs, settings.poll_target_lag_seconds)
+
     try:
-        pairs = fresh_quantiles(request.analyzer_id, bucket)  # most POSTs: from the cache, no thread, no I/O
-        if pairs is STALE:
-            pairs = await asyncio.to_thread(cached_quantiles, request.analyzer_id, bucket)
+        return await asyncio.to_thread(plan)
     except Exception:
-        log.exception("[AnalyzeContent] Reading the duration model failed; cold schedule")
+        log.exception("[AnalyzeContent] Planning from the duration model failed; cold schedule")
         return None
-    if not pairs:
-        return None
-    key = (tuple(pairs), settings.poll_target_lag_seconds, settings.polling_policy)
-    policy = _plans.get(key)
-    if policy is None:
-        if len(_plans) > 256:
-            _plans.clear()
-        policy = _plans[key] = planned_policy(settings.polling_policy, pairs, settings.poll_target_lag_seconds)
-    return policy
 
 
-def _job_for(request: AnalyzeRequest, scope: dict, settings: Settings, policy: PollingPolicy | None = None) -> dict:
-    """The orchestration input: everything it needs, including the policy, so replays never read settings.
+def _job_for(
+    request: AnalyzeRequest, scope: Scope, settings: Settings, policy: PollingPolicy | None = None
+) -> AnalysisJob:
+    """The orchestration input (domain.orchestration_data.AnalysisJob).
 
     The policy carries the planned checks when a duration model knows the analyzer (the orchestrator follows
     the plan and never reads the model); `durationModel` asks the orchestrator to report the durations back.
-    It holds the caller's scope (never a token) and no SAS URL: those are minted inside the submit activity.
     """
-    job = {
+    job: AnalysisJob = {
         "analyzerId": request.analyzer_id,
         "inputs": list(request.inputs),
         "pages": request.pages,
@@ -192,7 +168,6 @@ def _job_for(request: AnalyzeRequest, scope: dict, settings: Settings, policy: P
         "policy": (policy or settings.polling_policy).to_dict(),
         "parallelism": settings.file_analysis_parallelism,
         "fingerprint": request_fingerprint(request.fingerprint_source()),
-        "submittedAt": datetime.now(timezone.utc).isoformat(),
     }
     if settings.duration_model_store is not None:
         job["durationModel"] = {"bucket": size_bucket(request.pages)}

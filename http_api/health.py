@@ -11,30 +11,33 @@ be reached, since then no operation can start or be read.
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
-import time
 from datetime import datetime, timezone
 
 import azure.durable_functions as df
 import azure.functions as func
 
+from config.per_process import Expiring
 from config.service_clients import content_understanding_client
 from config.settings import get_settings
+from domain.refusal import Refusal
+from domain.results_contract import HttpAnswer
 from http_api.caller import caller_and_scope
-from http_api.responses import backend_unreachable
+from http_api.responses import answered, backend_unreachable
 
 HEALTH_CACHE_SECONDS = 30.0
 PROBE_INSTANCE_ID = "health-probe"
 
 bp = df.Blueprint()
-_cache: dict = {}
-_cache_lock = threading.Lock()
+_probes: Expiring[dict] = Expiring(HEALTH_CACHE_SECONDS)
 
 
 @bp.route(route="health", methods=["GET"])
 @bp.durable_client_input(client_name="client")
 async def health(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    return await answered(_health(req, client), "[Health] Checking health")
+
+
+async def _health(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> HttpAnswer:
     settings = get_settings()
     task_hub = await _task_hub_state(client)
     service = await asyncio.to_thread(_service_state)
@@ -43,18 +46,16 @@ async def health(req: func.HttpRequest, client: df.DurableOrchestrationClient) -
     body: dict = {"status": status}
     if settings.health_details_anonymous or await _signed_in(req):
         body.update(_details(settings, task_hub, service))
-    return func.HttpResponse(
-        json.dumps(body),
-        status_code=503 if status == "unavailable" else 200,
-        headers={"Cache-Control": "no-store"},
-        mimetype="application/json",
-    )
+    return HttpAnswer(503 if status == "unavailable" else 200, body)
 
 
 async def _signed_in(req: func.HttpRequest) -> bool:
     """Whether the request proves a caller (a valid token or principal, as the API endpoints require)."""
-    identity = await caller_and_scope(req)
-    return isinstance(identity, tuple) and not identity[0].anonymous
+    try:
+        caller, _scope = await caller_and_scope(req)
+    except Refusal:
+        return False
+    return not caller.anonymous
 
 
 def _details(settings, task_hub: dict, service: dict) -> dict:
@@ -83,10 +84,8 @@ async def _task_hub_state(client: df.DurableOrchestrationClient) -> dict:
 
 def _service_state(now: float | None = None) -> dict:
     """Content Understanding's answer to one cheap authenticated call, at most once per HEALTH_CACHE_SECONDS."""
-    now = time.monotonic() if now is None else now
-    with _cache_lock:
-        if _cache and now - _cache["at"] < HEALTH_CACHE_SECONDS:
-            return _cache["state"]
+
+    def probe() -> tuple[dict, None]:
         reachable, accepted, code = content_understanding_client().probe()
         state = {
             "reachable": reachable,
@@ -95,11 +94,6 @@ def _service_state(now: float | None = None) -> dict:
             "checkedAt": datetime.now(timezone.utc).isoformat(),
             "cachedForSeconds": HEALTH_CACHE_SECONDS,
         }
-        _cache.update(at=now, state=state)
-        return state
+        return state, None
 
-
-def forget_cached_state() -> None:
-    """Tests that change the service behind the app."""
-    with _cache_lock:
-        _cache.clear()
+    return _probes.get("contentUnderstanding", probe, now)

@@ -13,7 +13,8 @@ import logging
 import threading
 from collections import OrderedDict
 
-from config.service_clients import PerProcess, content_understanding_client
+from config.per_process import per_process
+from config.service_clients import content_understanding_client
 from config.settings import get_settings
 from domain.results_contract import merged_result
 from result_copies.stores import CopyStore, build_copy_store
@@ -61,15 +62,19 @@ class _RecentBodies:
                 self._size -= len(dropped)
 
 
-def _build_store() -> CopyStore:
+@per_process
+def _store() -> CopyStore:
     settings = get_settings()
     return build_copy_store(
         settings.result_store, settings.result_store_connection_string, settings.durable_task_hub_name
     )
 
 
-_store = PerProcess(_build_store)
-_recent = PerProcess(lambda: _RecentBodies(RECENT_BODIES_BYTES))
+@per_process
+def _recent() -> _RecentBodies:
+    return _RecentBodies(RECENT_BODIES_BYTES)
+
+
 _locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
 
 
@@ -80,7 +85,7 @@ def result_body(operation_id: str, locations: tuple[str, ...], request_id: str |
     PermanentServiceError when the copy must be made and the service cannot give the result.
     """
     key = copy_key(operation_id, locations)
-    recent = _recent.get()
+    recent = _recent()
     body = recent.get(key)
     if body is None:
         with _locks[int(key[-8:], 16) % _LOCK_STRIPES]:
@@ -105,7 +110,7 @@ def copy_key(operation_id: str, locations: tuple[str, ...]) -> str:
 
 def _stored(operation_id: str) -> bytes | None:
     try:
-        return _store.get().read(operation_id)
+        return _store().read(operation_id)
     except Exception as exc:  # the service still has the result: read it from there this time
         log.warning("[AnalysisResults] Reading the stored copy of %s failed: %s", operation_id, type(exc).__name__)
         return None
@@ -113,7 +118,7 @@ def _stored(operation_id: str) -> bytes | None:
 
 def _keep(operation_id: str, body: bytes) -> None:
     try:
-        _store.get().write(operation_id, body)
+        _store().write(operation_id, body)
     except Exception as exc:
         log.warning("[AnalysisResults] Keeping a copy of %s failed: %s", operation_id, type(exc).__name__)
 
@@ -147,4 +152,4 @@ def _too_large(operation_id: str, size: int, limit: int) -> bytes:
 
 def delete_copies_older_than(cutoff) -> int:
     """Retention: copies go with their operations (the purge timer)."""
-    return _store.get().delete_older_than(cutoff)
+    return _store().delete_older_than(cutoff)

@@ -20,6 +20,7 @@ def job(policy=POLICY, files=1, parallelism=4):
     return {
         "analyzerId": "prebuilt-invoice",
         "inputs": [{"url": f"https://files.example.com/{i}.pdf?sig=secret"} for i in range(files)],
+        "pages": None,
         "scope": {"kind": "user", "id": "u1"},
         "policy": policy.to_dict(),
         "parallelism": parallelism,

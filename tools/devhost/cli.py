@@ -46,6 +46,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="answer a path no function matches with a JSON 404 in the app's error shape (the real host: empty 404)",
     )
+    parser.add_argument(
+        "--no-local-settings",
+        action="store_true",
+        help="ignore <app-dir>/local.settings.json: the environment alone sets the app (tests, benchmarks)",
+    )
     parser.add_argument("--verbose", action="store_true", help="debug logging")
     return parser.parse_args(argv)
 
@@ -59,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     if not app_dir.is_dir():
         print(f"devhost: app dir {app_dir} does not exist", file=sys.stderr)
         return 2
-    settings = apply_local_settings(app_dir)
+    settings = apply_local_settings(app_dir, enabled=not args.no_local_settings)
     # Core Tools runs the app as Development unless told otherwise; so does devhost.
     os.environ.setdefault("AZURE_FUNCTIONS_ENVIRONMENT", "Development")
     if settings.applied:
