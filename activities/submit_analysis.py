@@ -15,11 +15,12 @@ import azure.durable_functions as df
 from config.service_clients import content_understanding_client, input_sas_factory
 from content_understanding import PermanentServiceError, TransientServiceError
 from domain.activity_result import ActivityResult
+from domain.caller_scope import scope_key
 from domain.operation_ids import client_request_id
 from domain.orchestration_data import InputFile, Scope, SubmitAccepted, SubmitRequest
 from domain.times import parse_time
 from input_files.sas_urls import InputFileError
-from observability.log_context import log_context, scope_property
+from observability.log_context import log_context
 
 bp = df.Blueprint()
 log = logging.getLogger("analysis.activities")
@@ -45,7 +46,7 @@ def seconds_left(deadline: str, now: datetime | None = None) -> float:
 @bp.activity_trigger(input_name="request")
 def submit_analysis(request: SubmitRequest) -> dict:
     with log_context(
-        operationId=request["operationId"], analyzerId=request["analyzerId"], scope=scope_property(request["scope"])
+        operationId=request["operationId"], analyzerId=request["analyzerId"], scope=scope_key(request["scope"])
     ):
         return _submit(request)
 

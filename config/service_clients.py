@@ -18,7 +18,6 @@ def content_understanding_client() -> ContentUnderstandingClient:
     return ContentUnderstandingClient(
         settings.content_understanding_endpoint,
         key=settings.content_understanding_key,
-        api_version=settings.content_understanding_api_version,
     )
 
 

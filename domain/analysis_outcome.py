@@ -17,8 +17,11 @@ FAILED = "failed"
 CANCELED = "canceled"
 TIMEOUT = "timeout"
 
+# Content Understanding's statuses, spelled as the service spells them, in the order an analysis goes through
+# them; the last three are terminal.
+SERVICE_STATUSES = ("NotStarted", "Running", "Succeeded", "Failed", "Canceled")
 _OUTCOME_BY_SERVICE_STATUS = {"succeeded": SUCCEEDED, "failed": FAILED, "canceled": CANCELED}
-_SERVICE_STATUS_ORDER = ("NotStarted", "Running", "Succeeded")
+_PROGRESS_ORDER = SERVICE_STATUSES[:3]
 
 
 def outcome_for_service_status(service_status: str | None) -> str | None:
@@ -52,9 +55,9 @@ def operation_service_status(files: list[FileState]) -> str | None:
     if not statuses:
         return None
     for status in statuses:
-        if status not in _SERVICE_STATUS_ORDER:
+        if status not in _PROGRESS_ORDER:
             return status  # Failed / Canceled / something new: show it
-    return min(statuses, key=_SERVICE_STATUS_ORDER.index)
+    return min(statuses, key=_PROGRESS_ORDER.index)
 
 
 def describe_input(item: InputFile) -> str:
@@ -110,7 +113,7 @@ def analysis_output(
     completed_at: str,
     error: ErrorDetail | None = None,
 ) -> AnalysisOutput:
-    """The orchestration's output (never the analysis result)."""
+    """The orchestration's output (never the analysis result); `error` says why when it did not succeed."""
     return {
         "outcome": outcome,
         "analyzerId": analyzer_id,
@@ -125,18 +128,13 @@ def analysis_output(
         "checks": checks,
         "elapsedSeconds": round(elapsed_seconds, 3),
         "completedAt": completed_at,
-        "error": None if outcome == SUCCEEDED else (error or default_error(outcome)),
+        "error": None if outcome == SUCCEEDED else error,
     }
 
 
-def default_error(outcome: str) -> ErrorDetail:
-    messages = {
-        FAILED: ("AnalysisFailed", "The analysis failed."),
-        CANCELED: ("Canceled", "The analysis was canceled."),
-        TIMEOUT: ("Timeout", "The analysis did not finish in time."),
-    }
-    code, message = messages.get(outcome, ("AnalysisFailed", "The analysis failed."))
-    return {"code": code, "message": message}
+def timeout_error(timeout_seconds: float) -> ErrorDetail:
+    """Why an operation ended as TIMEOUT."""
+    return {"code": "Timeout", "message": f"The analysis did not finish within {timeout_seconds:g} seconds."}
 
 
 def progress_status(

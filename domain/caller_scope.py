@@ -66,7 +66,8 @@ def check_permissions(caller, required_scopes: tuple[str, ...], required_roles: 
 
 
 def scope_key(scope: Scope | None) -> str:
-    """A stable text for a scope (idempotency ids, comparisons); never a token."""
+    """A stable text for a scope (idempotency ids, comparisons, the `scope` property of log records); never a
+    token, only object ids."""
     scope = scope or {"kind": "anonymous", "id": ""}
     return f"{scope.get('kind')}:{scope.get('id')}"
 

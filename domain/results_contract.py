@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.analysis_outcome import CANCELED, FAILED, SUCCEEDED, TIMEOUT, outcome_for_service_status
-from domain.orchestration_data import Progress
+from domain.orchestration_data import ErrorDetail, Progress
 from domain.times import parse_time
 
 MAX_RETRY_AFTER_SECONDS = 10
@@ -195,8 +195,7 @@ def answer_for_orchestration(
 def answer_for_service_status(
     service_status: str,
     body: dict | None,
-    error_code: str | None,
-    error_message: str | None,
+    error: ErrorDetail | None,
     operation_id: str,
     analyzer_id: str,
     retry_after_seconds: int,
@@ -208,7 +207,6 @@ def answer_for_service_status(
         return processing_answer(operation_id, analyzer_id, 0.0, progress, retry_after_seconds)
     if outcome == SUCCEEDED and isinstance(body, dict):
         return HttpAnswer(200, body)
-    error = {"code": error_code, "message": error_message} if error_code or error_message else None
     return ended_answer(outcome, error, operation_id, 0.0)
 
 

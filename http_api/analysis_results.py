@@ -23,7 +23,7 @@ from config.service_clients import content_understanding_client
 from config.settings import get_settings
 from content_understanding import PermanentServiceError, TransientServiceError
 from domain.analyze_request import check_analyzer_id
-from domain.caller_scope import same_scope
+from domain.caller_scope import same_scope, scope_key
 from domain.operation_ids import client_request_id, is_well_formed_operation_id, may_be_service_operation_id
 from domain.rate_limit import SlidingWindowLimit
 from domain.refusal import Refusal
@@ -42,7 +42,7 @@ from domain.times import parse_time
 from http_api.caller import caller_and_scope
 from http_api.caller_limits import READS, count_or_refuse
 from http_api.responses import answered, decode_json_field
-from observability.log_context import log_context, scope_property
+from observability.log_context import log_context
 from result_copies import ResultTooLarge, result_body
 
 RESULTS_ROUTE = "pro-mode/content-analyzers/{analyzerId}/results/{operationId}"
@@ -114,7 +114,7 @@ async def get_analysis_results(req: func.HttpRequest, client: df.DurableOrchestr
 
 async def _results(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> HttpAnswer:
     asked = await _identified(req)
-    with log_context(operationId=asked.operation_id, analyzerId=asked.analyzer_id, scope=scope_property(asked.scope)):
+    with log_context(operationId=asked.operation_id, analyzerId=asked.analyzer_id, scope=scope_key(asked.scope)):
         return await _answer(client, asked)
 
 
@@ -207,8 +207,7 @@ async def _legacy_lookup(asked: Identified) -> HttpAnswer:
     return answer_for_service_status(
         status.status,
         status.body,
-        status.error_code,
-        status.error_message,
+        status.error_detail(),
         operation_id,
         asked.analyzer_id,
         POLL_RETRY_AFTER_SECONDS,

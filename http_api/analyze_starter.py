@@ -28,7 +28,6 @@ from duration_models import model_quantiles
 from http_api.caller import caller_and_scope
 from http_api.caller_limits import STARTS, count_or_refuse
 from http_api.responses import answered, decode_json_field
-from observability.log_context import scope_property
 from orchestrators.analysis_orchestrator import ORCHESTRATOR_NAME
 
 SUBMITTED_RETRY_AFTER_SECONDS = 5
@@ -107,7 +106,7 @@ async def _start(
             "event": "analysis.started",
             "operationId": operation_id,
             "analyzerId": analyzer_id,
-            "scope": scope_property(scope),
+            "scope": scope_key(scope),
             "files": len(job["inputs"]),
         },
     )

@@ -19,6 +19,7 @@ import azure.functions as func
 from config.per_process import Expiring
 from config.service_clients import content_understanding_client
 from config.settings import get_settings
+from content_understanding import DEFAULT_API_VERSION
 from domain.refusal import Refusal
 from domain.results_contract import HttpAnswer
 from http_api.caller import caller_and_scope
@@ -64,7 +65,7 @@ def _details(settings, task_hub: dict, service: dict) -> dict:
         "app": {
             "authMode": settings.auth_mode,
             "environment": settings.environment,
-            "apiVersion": settings.content_understanding_api_version,
+            "apiVersion": DEFAULT_API_VERSION,
             "credential": "key" if settings.content_understanding_key else "entra",
         },
         "taskHub": task_hub,
