@@ -5,14 +5,16 @@ the store: `file:<folder>` (local development only) or `https://<account>.blob.c
 (Azure Blob Storage, ETag-guarded updates). Unset: no model, the cold schedule always.
 """
 
-from duration_models.access import duration_model_store, model_quantiles, record_observations
+from duration_models.access import LearnedModel, duration_model_store, kept_model, learned_model, record_observations
 from duration_models.store import DurationModelStore, StoreConflict, StoreError
 
 __all__ = [
     "DurationModelStore",
+    "LearnedModel",
     "StoreConflict",
     "StoreError",
     "duration_model_store",
-    "model_quantiles",
+    "kept_model",
+    "learned_model",
     "record_observations",
 ]

@@ -18,6 +18,8 @@ from duration_models.folder_store import FolderStore
 from duration_models.store import StoreConflict, StoreError
 from tests.unit.test_settings import BASE
 
+COLD = PollingPolicy(timeout_seconds=300, initial_interval_seconds=2, max_interval_seconds=10)
+
 RECORD = record_duration.build().get_user_function()
 
 
@@ -223,21 +225,26 @@ def store_in(app_settings, monkeypatch, tmp_path):
     return install
 
 
-def test_the_model_is_read_at_most_once_a_minute(store_in):
+def test_the_model_is_read_at_most_once_a_minute_and_planned_once_per_read(store_in, monkeypatch):
     store = store_in(CountingStore(warm_model()))
-    first = access.model_quantiles("prebuilt-invoice", ALL_SIZES, now=1000.0)
-    assert first and access.model_quantiles("prebuilt-invoice", ALL_SIZES, now=1059.0) == first
-    assert store.reads == 1
-    access.model_quantiles("prebuilt-invoice", ALL_SIZES, now=1061.0)
-    assert store.reads == 2
+    assert access.kept_model("prebuilt-invoice", now=1000.0) is None
+    first = access.learned_model("prebuilt-invoice", now=1000.0)
+    assert access.kept_model("prebuilt-invoice", now=1059.0) is first  # no I/O, no thread
+    assert access.learned_model("prebuilt-invoice", now=1030.0) is first and store.reads == 1
+    assert access.kept_model("prebuilt-invoice", now=1061.0) is None
+    assert access.learned_model("prebuilt-invoice", now=1061.0) is not first and store.reads == 2
+    plans = []
+    monkeypatch.setattr(access, "planned_policy", lambda *args: plans.append(args) or COLD)
+    assert first.policy(ALL_SIZES, COLD, 3) is COLD and first.policy(ALL_SIZES, COLD, 3) is COLD
+    assert len(plans) == 1
 
 
 def test_a_failing_store_means_the_cold_schedule_and_a_warning_per_failed_read(store_in, caplog):
     store = store_in(CountingStore(fail=True))
-    assert access.model_quantiles("prebuilt-invoice", ALL_SIZES, now=0.0) is None
-    assert access.model_quantiles("prebuilt-invoice", ALL_SIZES, now=5.0) is None
+    assert access.learned_model("prebuilt-invoice", now=0.0).policy(ALL_SIZES, COLD, 3) is None
+    assert access.learned_model("prebuilt-invoice", now=5.0).document is None
     assert store.reads == 1  # not asked again on every POST
-    assert access.model_quantiles("prebuilt-invoice", ALL_SIZES, now=20.0) is None
+    assert access.learned_model("prebuilt-invoice", now=20.0).document is None
     assert store.reads == 2  # retried after FAILURE_RETRY_SECONDS
     assert sum("cold schedule" in r.getMessage() for r in caplog.records) == 2
 
