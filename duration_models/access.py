@@ -14,9 +14,9 @@ from pathlib import Path
 
 from config.per_process import Expiring, per_process
 from config.settings import get_settings
-from domain.duration_model import observe, quantiles
+from domain.duration_model import quantiles
 from domain.polling_schedule import PollingPolicy, planned_policy
-from duration_models.store import DurationModelStore
+from duration_models.store import DurationModelStore, observation_entry
 
 CACHE_SECONDS = 60.0
 FAILURE_RETRY_SECONDS = 10.0
@@ -88,5 +88,5 @@ def record_observations(analyzer_id: str, bucket: str, observations: list) -> bo
     store = duration_model_store()
     if store is None:
         return False
-    store.update(analyzer_id, lambda current: observe(current, analyzer_id, bucket, observations))
+    store.record(analyzer_id, observation_entry(analyzer_id, bucket, observations))
     return True

@@ -19,24 +19,33 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.openapi_contract import checking_responses
+from tools.azurite import Azurite
 from tools.devhost.local_stack import HOST_READY, SIMULATOR_READY, Child, start_quiet
 
 REPO = Path(__file__).resolve().parents[2]
+INPUT_CONTAINER = "pro-input-files"
 SIM_KEY = "e2e-key"
 # Time-compressed settings: the analysis timeout is what the timeout test waits for.
 E2E_TIMEOUT_SECONDS = 6
+E2E_HOST_KEY = "e2e-host-key"
 APP_ENV = {
     "CONTENT_UNDERSTANDING_KEY": SIM_KEY,
     "ANALYSIS_TIMEOUT_SECONDS": str(E2E_TIMEOUT_SECONDS),
     "POLL_INITIAL_INTERVAL_SECONDS": "0.2",
     "POLL_MAX_INTERVAL_SECONDS": "0.5",
     "DURABLE_TASK_HUB_NAME": "E2ETests",
-    "INPUT_CONTAINER_URL": "http://127.0.0.1:10000/devstoreaccount1/pro-input-files",
+    # Without Azurite: a closed port (never a developer's Azurite on 10000), so file ids fail to be read.
+    "INPUT_CONTAINER_URL": "http://127.0.0.1:9/devstoreaccount1/pro-input-files",
     "INPUT_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true",
     "PURGE_SCHEDULE": "0 0 0 1 1 *",
     "AUTH_MODE": "none",
     "AZURE_FUNCTIONS_ENVIRONMENT": "Development",
     "ALLOWED_INPUT_HOSTS": "*.example.com,example.com",
+    # devhost's management API needs the host key, as the real host's does (tests/e2e/helpers.py sends it).
+    "DEVHOST_HOST_KEY": E2E_HOST_KEY,
+    # The suite shares one anonymous caller across many tests; the limits have tests of their own.
+    "CALLER_STARTS_PER_MINUTE": "100000",
+    "CALLER_READS_PER_MINUTE": "1000000",
 }
 
 
@@ -45,12 +54,27 @@ def start_simulator() -> Child:
     return start_quiet("simulator", args, SIMULATOR_READY)
 
 
+def storage_settings(azurite) -> dict[str, str]:
+    """File ids in the session's Azurite (when installed): the same signing and reading code as in Azure."""
+    if azurite is None:
+        return {}
+    return {
+        "INPUT_CONTAINER_URL": azurite.container_url(INPUT_CONTAINER),
+        "INPUT_STORAGE_CONNECTION_STRING": azurite.connection_string,
+    }
+
+
 def start_host(simulator_url: str, state_dir: Path, app_dir: Path = REPO, **settings: str) -> Child:
     """A host that sees exactly APP_ENV and `settings` over the test's environment, never a local.settings.json
     (`make run` leaves one in the checkout)."""
     args = ["-m", "tools.devhost", "--port", "0", "--app-dir", str(app_dir), "--state-dir", str(state_dir)]
     args.append("--no-local-settings")
-    env = {"CONTENT_UNDERSTANDING_ENDPOINT": simulator_url, **APP_ENV, **settings}
+    env = {
+        "CONTENT_UNDERSTANDING_ENDPOINT": simulator_url,
+        "RESULT_STORE": f"file:{state_dir / 'result-copies'}",
+        **APP_ENV,
+        **settings,
+    }
     return start_quiet("devhost", args, HOST_READY, env)
 
 
@@ -59,6 +83,7 @@ class Stack:
     base_url: str
     simulator_url: str | None
     host: Child | None = None
+    azurite: Azurite | None = None  # where a local stack's file ids live (None: not installed here)
 
     @property
     def local(self) -> bool:
@@ -76,13 +101,14 @@ def simulator_process() -> Iterator[Child | None]:
 
 
 @pytest.fixture(scope="session")
-def stack(simulator_process, tmp_path_factory) -> Iterator[Stack]:
+def stack(simulator_process, azurite_if_installed, tmp_path_factory) -> Iterator[Stack]:
     external = os.environ.get("E2E_BASE_URL")
     if external:
         yield Stack(base_url=external.rstrip("/"), simulator_url=os.environ.get("E2E_SIMULATOR_URL"))
         return
-    host = start_host(simulator_process.ready_url, tmp_path_factory.mktemp("devhost-state"))
-    yield Stack(base_url=host.ready_url, simulator_url=simulator_process.ready_url, host=host)
+    storage = storage_settings(azurite_if_installed)
+    host = start_host(simulator_process.ready_url, tmp_path_factory.mktemp("devhost-state"), **storage)
+    yield Stack(host.ready_url, simulator_process.ready_url, host, azurite_if_installed)
     host.stop()
 
 

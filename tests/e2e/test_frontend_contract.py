@@ -62,8 +62,8 @@ def test_every_content_understanding_request_has_its_own_client_request_id(stack
     assert poll(stack, operation_id)[-1].status_code == 200
     assert results(stack, operation_id).json()["id"] == operation_id  # the results are read again
     sent = [rid for _method, path, rid in sim_stats(stack)["client_requests"] if rid is not None]
-    # 2 submits, at least 2 checks, 4 result reads: each request its own id (never one per operation)
-    assert len(sent) >= 8 and all(uuid.UUID(rid) for rid in sent)
+    # 2 submits, at least 2 checks, 2 result reads: each request its own id (never one per operation)
+    assert len(sent) >= 6 and all(uuid.UUID(rid) for rid in sent)
     assert len(set(sent)) == len(sent), "a client request id was sent twice"
 
 

@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,10 @@ def test_starts_both_prints_usage_and_stops_on_sigint(app_dir: Path):
         # The host was pointed at the simulator it started (its port is not the default here).
         endpoint = requests.get(f"{host}/api/settings/CONTENT_UNDERSTANDING_ENDPOINT").json()["value"]
         assert endpoint == simulator
+        # make run answers a path no function matches with the JSON 404 (issue 16 item 8; the real host: empty).
+        unmatched = requests.get(f"{host}/no/such/route", timeout=10)
+        assert unmatched.status_code == 404
+        assert unmatched.json()["code"] == "RouteNotFound"
         # The host logs the execution on its own schedule: the answer may arrive before the line does.
         wait_until(lambda: "[host] [" in stack.output and "Executed 'Functions.settings' (Succeeded" in stack.output)
 
@@ -106,5 +111,30 @@ def test_host_that_cannot_start_fails_the_stack_with_its_output(app_dir: Path):
         assert "not starting the simulator" in stack.output
         assert "host exited; its output:" in stack.output
         assert "broken sample app" in stack.output
+    finally:
+        stack.stop()
+
+
+def test_without_node_it_runs_python_only_and_says_so_in_one_line(app_dir: Path):
+    from tools.devhost.local_stack import AZURITE_PORT, port_in_use
+
+    if port_in_use(AZURITE_PORT):
+        pytest.skip(f"127.0.0.1:{AZURITE_PORT} is in use on this machine (someone's Azurite): the stack would use it")
+    values = {
+        "SAMPLE_HUB": "StackHub",
+        "TICK_SCHEDULE": "0 0 0 1 1 *",
+        "INPUT_CONTAINER_URL": f"http://127.0.0.1:{AZURITE_PORT}/devstoreaccount1/pro-input-files",
+        "DURATION_MODEL_STORE": f"http://127.0.0.1:{AZURITE_PORT}/devstoreaccount1/duration-models",
+    }
+    (app_dir / "local.settings.json.example").write_text(json.dumps({"Values": values}))
+    python_only = str(Path(sys.executable).parent)  # the interpreter, and no node
+    stack = Stack(app_dir, clean_env(PATH=python_only))
+    try:
+        stack.wait_for_usage(timeout=30)
+        notes = [line for line in stack.output.splitlines() if "Azurite not started" in line]
+        assert len(notes) == 1 and "Node.js" in notes[0], stack.output
+        assert "[azurite]" not in stack.output
+        store = requests.get(f"{stack.url_of('host')}/api/settings/DURATION_MODEL_STORE").json()["value"]
+        assert store == "file:.devhost/duration-models"
     finally:
         stack.stop()
