@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def run_schemathesis(base_url: str, report: Path) -> subprocess.CompletedProcess:
+    """The CLI in its own working folder (the report's), so its cache never lands in the checkout."""
     command = [
         sys.executable,
         "-c",
@@ -40,7 +41,7 @@ def run_schemathesis(base_url: str, report: Path) -> subprocess.CompletedProcess
         f"--report-ndjson-path={report}",
     ]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.e2e.schemathesis_hooks", "NO_COLOR": "1", "PYTHONPATH": str(REPO)}
-    return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=240, check=False)
+    return subprocess.run(command, cwd=report.parent, env=env, capture_output=True, text=True, timeout=240, check=False)
 
 
 def test_the_app_answers_as_its_openapi_document_says(stack, tmp_path):
