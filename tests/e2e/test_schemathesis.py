@@ -1,7 +1,7 @@
 """Schemathesis against the running app: every answer must be one /openapi.json allows, and every request the
 document calls valid must be accepted (less the few rules the document states in words: schemathesis_hooks.py).
 
-A fixed seed and a bounded number of cases per operation keep it reproducible and around ten seconds: examples,
+A fixed seed and a bounded number of cases per operation keep it reproducible and around fifteen seconds: examples,
 coverage, fuzzing and stateful phases (POST, then GET/DELETE of the operation it created). Checks left out:
 `not_a_server_error` (an ended analysis answers 500 by contract; the document lists every 500) and
 `unsupported_method` (the Functions host answers 404 for a method no route lists, before the app).
