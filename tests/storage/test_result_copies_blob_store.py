@@ -165,3 +165,72 @@ def test_reading_a_copy_holds_it_once_not_twice(container, azurite):
     assert figures["bytes"] >= size
     # The copy once, plus a few ranges in flight (measured: 30 + 9.7 MB; SDK defaults: 30 + 36 MB).
     assert figures["peak_mb"] < size / 1_048_576 + 20, figures
+
+
+# ---- through result_body (what the results endpoint calls), with the simulator as Content Understanding
+
+
+@pytest.fixture
+def copies_on_azurite(container, azurite, app_settings):
+    """result_body on this test's container, Content Understanding simulated; returns (apply settings, sim)."""
+    from tools.simulator import start_simulator
+
+    sim = start_simulator(port=0, quiet=True, duration=0.1, key="sim-key")
+
+    def apply(**values: str) -> None:
+        app_settings(
+            CONTENT_UNDERSTANDING_ENDPOINT=sim.base_url,
+            CONTENT_UNDERSTANDING_KEY="sim-key",
+            RESULT_STORE=container[0],
+            RESULT_STORE_CONNECTION_STRING=azurite.connection_string,
+            **values,
+        )
+
+    apply()
+    yield apply, sim
+    sim.stop()
+
+
+def finished_operations(sim, count: int, result_kb: int) -> tuple[str, ...]:
+    """Service operations that have succeeded, each with a result of about `result_kb` KB."""
+    from config.service_clients import content_understanding_client
+
+    client = content_understanding_client()
+    operations = [
+        client.submit("prebuilt-invoice", f"https://files.example.com/{i}.pdf?sim_result_kb={result_kb}")
+        for i in range(count)
+    ]
+    for operation in operations:
+        wait_until(lambda op=operation: client.get_status(op).status == "Succeeded", timeout=10)
+    return tuple(operation.operation_location for operation in operations)
+
+
+def test_an_over_the_cap_result_is_remembered_in_azurite_and_no_instance_reads_it_again(copies_on_azurite, container):
+    from config.per_process import reset_per_process
+    from result_copies import ResultTooLarge, result_body
+
+    apply, sim = copies_on_azurite
+    apply(MAX_RESULT_BYTES="65536")
+    locations = finished_operations(sim, 2, 48)
+    with pytest.raises(ResultTooLarge):
+        result_body("an-big", locations)
+    (name,) = container[1].list_blob_names()
+    assert container[1].get_blob_client(name).get_blob_properties().size < 100  # a marker, not 96 KB
+    calls = sim.stats()["status_calls"]
+    reset_per_process()  # another instance: nothing in memory, the marker in the container
+    with pytest.raises(ResultTooLarge) as refused:
+        result_body("an-big", locations)
+    assert refused.value.size > 65536 and sim.stats()["status_calls"] == calls
+
+
+def test_a_copy_kept_under_a_larger_cap_is_refused_once_the_cap_is_lowered(copies_on_azurite):
+    from result_copies import ResultTooLarge, result_body
+
+    apply, sim = copies_on_azurite
+    locations = finished_operations(sim, 1, 96)
+    assert len(result_body("an-kept", locations)) > 65536
+    calls = sim.stats()["status_calls"]
+    apply(MAX_RESULT_BYTES="65536")  # lowered, and every instance restarted with it
+    with pytest.raises(ResultTooLarge):
+        result_body("an-kept", locations)
+    assert sim.stats()["status_calls"] == calls  # refused from the copy's size, without the service
