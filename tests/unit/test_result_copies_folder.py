@@ -26,3 +26,34 @@ def test_a_copy_over_the_cap_is_refused(tmp_path):
 def test_a_key_is_never_a_path(tmp_path):
     with pytest.raises(ValueError):
         FolderCopies(tmp_path).read("../an-1", 100)
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("https://account.blob.core.windows.net/result-copies", True),
+        ("http://127.0.0.1:10000/devstoreaccount1/result-copies", True),  # Azurite
+        ("file:.devhost/result-copies", True),
+        ("http://copies.example.com/result-copies", False),  # the identity's token in the clear
+        ("https://account.blob.core.windows.net", False),  # no container
+        ("https://account.blob.core.windows.net/c?sv=2025&sig=x", False),  # a SAS: not how the store signs in
+        ("file:", False),
+        ("ftp://store/copies", False),
+    ],
+)
+def test_result_store_is_a_folder_or_a_container_url(value, accepted):
+    from config.settings import SettingsError, load_settings
+
+    env = {
+        "CONTENT_UNDERSTANDING_ENDPOINT": "https://example.services.ai.azure.com/",
+        "DURABLE_TASK_HUB_NAME": "ContentAnalysis",
+        "PURGE_SCHEDULE": "0 */5 * * * *",
+        "AUTH_TENANT_ID": "00000000-0000-0000-0000-000000000001",
+        "AUTH_AUDIENCES": "api://content-analysis",
+        "RESULT_STORE": value,
+    }
+    if accepted:
+        assert load_settings(env).result_store == value
+    else:
+        with pytest.raises(SettingsError, match="RESULT_STORE must be"):
+            load_settings(env)
