@@ -33,9 +33,7 @@ def completed_output(host, operation_id: str) -> dict:
     return output if isinstance(output, dict) else json.loads(output)
 
 
-def test_a_finished_result_is_kept_in_azurite_and_read_from_the_service_once(
-    private_host, simulator_process, azurite
-):
+def test_a_finished_result_is_kept_in_azurite_and_read_from_the_service_once(private_host, simulator_process, azurite):
     from azure.storage.blob import ContainerClient
 
     inputs = ContainerClient.from_connection_string(azurite.connection_string, INPUT_CONTAINER)
@@ -66,7 +64,7 @@ def test_a_finished_result_is_kept_in_azurite_and_read_from_the_service_once(
     assert [a.status_code for a in answers] == [200, 200], answers[0].text
     assert answers[0].content == answers[1].content
     assert len(answers[0].json()["result"]["contents"]) >= 2
-    assert [after - b for after, b in zip(service_reads(simulator_process, operations), before)] == [1, 1]
+    assert [after - b for after, b in zip(service_reads(simulator_process, operations), before, strict=True)] == [1, 1]
 
     copies = ContainerClient.from_connection_string(azurite.connection_string, copies_container)
     names = list(copies.list_blob_names())
@@ -78,7 +76,7 @@ def test_a_finished_result_is_kept_in_azurite_and_read_from_the_service_once(
     other_instance = private_host(**settings)  # same task hub state, same container: the copy serves it
     again = requests.get(url.replace(host.ready_url, other_instance.ready_url), timeout=30)
     assert again.status_code == 200 and again.content == answers[0].content
-    assert [after - b for after, b in zip(service_reads(simulator_process, operations), before)] == [1, 1]
+    assert [after - b for after, b in zip(service_reads(simulator_process, operations), before, strict=True)] == [1, 1]
 
     def purged() -> bool:
         requests.post(

@@ -218,9 +218,7 @@ def storage_children(app_dir: Path) -> tuple[list[Child], dict[str, str]]:
         for setting, folder in PYTHON_ONLY_STORES.items()
         if on_local_azurite(configured_value(app_dir, setting))
     }
-    _print(
-        f"Azurite not started ({reason}): durations and result copies kept in .devhost/; file ids cannot be read"
-    )
+    _print(f"Azurite not started ({reason}): durations and result copies kept in .devhost/; file ids cannot be read")
     return [], overrides
 
 
