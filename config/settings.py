@@ -318,8 +318,7 @@ def _check_consistency(settings: Settings, problems: list[str]) -> None:
     _check_duration_model_store(settings, problems)
     location = settings.result_store
     if location is not None and not (
-        (location.startswith("file:") and location[len("file:") :].strip())
-        or location.startswith(("https://", "http://"))
+        (location.startswith("file:") and location[len("file:") :].strip()) or _is_container_url(location)
     ):
         problems.append(
             "RESULT_STORE must be file:<folder> or a blob container URL such as "
@@ -335,6 +334,20 @@ def _check_consistency(settings: Settings, problems: list[str]) -> None:
             "LEGACY_RESULTS_LOOKUP=true needs LEGACY_RESULTS_CUTOVER (the time this app took over from the old "
             "backend): only operations created before it are looked up"
         )
+
+
+def _is_container_url(location: str) -> bool:
+    """A blob container URL: https, or http on loopback (Azurite); a host, a container, no query or credentials
+    (the SDK would send the identity's token in the clear over http, and refuses to)."""
+    parts = urlsplit(location)
+    loopback = parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
+    return (
+        (parts.scheme == "https" or loopback)
+        and bool(parts.hostname)
+        and bool(parts.path.strip("/"))
+        and not parts.query
+        and not parts.username
+    )
 
 
 def _check_duration_model_store(settings: Settings, problems: list[str]) -> None:

@@ -17,20 +17,13 @@ from config.per_process import per_process
 from config.service_clients import content_understanding_client
 from config.settings import get_settings
 from domain.results_contract import merged_result
-from result_copies.stores import CopyStore, build_copy_store
+from result_copies.stores import CopyStore, ResultTooLarge, build_copy_store
 
 RECENT_BODIES_BYTES = 64 * 1_048_576
 TOO_LARGE_MARKER = b"\x00too-large:"  # a stored copy that only says how large the result was (never JSON)
 _LOCK_STRIPES = 64
 
 log = logging.getLogger("analysis.results")
-
-
-class ResultTooLarge(Exception):
-    def __init__(self, size: int, limit: int):
-        super().__init__(f"result of {size} bytes exceeds {limit}")
-        self.size = size
-        self.limit = limit
 
 
 class _RecentBodies:
@@ -110,15 +103,18 @@ def copy_key(operation_id: str, locations: tuple[str, ...]) -> str:
 
 def _stored(operation_id: str) -> bytes | None:
     try:
-        return _store().read(operation_id)
+        return _store().read(operation_id, get_settings().max_result_bytes)
+    except ResultTooLarge as exc:  # made under a larger MAX_RESULT_BYTES: the cap holds for what is served too
+        return TOO_LARGE_MARKER + str(exc.size).encode()
     except Exception as exc:  # the service still has the result: read it from there this time
         log.warning("[AnalysisResults] Reading the stored copy of %s failed: %s", operation_id, type(exc).__name__)
         return None
 
 
 def _keep(operation_id: str, body: bytes) -> None:
+    content_type = "application/octet-stream" if body.startswith(TOO_LARGE_MARKER) else "application/json"
     try:
-        _store().write(operation_id, body)
+        _store().write(operation_id, body, content_type)
     except Exception as exc:
         log.warning("[AnalysisResults] Keeping a copy of %s failed: %s", operation_id, type(exc).__name__)
 

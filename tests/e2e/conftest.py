@@ -24,6 +24,7 @@ from tools.devhost.local_stack import HOST_READY, SIMULATOR_READY, Child, start_
 
 REPO = Path(__file__).resolve().parents[2]
 INPUT_CONTAINER = "pro-input-files"
+RESULT_COPIES_CONTAINER = "result-copies"
 SIM_KEY = "e2e-key"
 # Time-compressed settings: the analysis timeout is what the timeout test waits for.
 E2E_TIMEOUT_SECONDS = 6
@@ -55,12 +56,15 @@ def start_simulator() -> Child:
 
 
 def storage_settings(azurite) -> dict[str, str]:
-    """File ids in the session's Azurite (when installed): the same signing and reading code as in Azure."""
+    """File ids and result copies in the session's Azurite (when installed): the same signing, reading and
+    claim-check code as in Azure."""
     if azurite is None:
         return {}
     return {
         "INPUT_CONTAINER_URL": azurite.container_url(INPUT_CONTAINER),
         "INPUT_STORAGE_CONNECTION_STRING": azurite.connection_string,
+        "RESULT_STORE": azurite.container_url(RESULT_COPIES_CONTAINER),
+        "RESULT_STORE_CONNECTION_STRING": azurite.connection_string,
     }
 
 

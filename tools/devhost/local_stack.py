@@ -1,7 +1,8 @@
 """``make run``: Azurite, the Content Understanding simulator and devhost side by side, output interleaved.
 
 Starts Azurite on 127.0.0.1:10000 with its data in .azurite/ when it is installed (`make azurite-deps`), so file
-ids and the duration models run on the Blob Storage code they run on in Azure; ``python -m tools.simulator``
+ids, the duration models and the result copies run on the Blob Storage code they run on in Azure (the containers
+the settings name are created once it listens); ``python -m tools.simulator``
 (unless CONTENT_UNDERSTANDING_ENDPOINT points elsewhere) and ``python -m tools.devhost``; waits for each one's
 ready line, prints how to try the app, and stops all on Ctrl-C / SIGTERM. If a child dies, the others are
 stopped and the exit code is non-zero. Without Node.js or Azurite it runs Python only and says so.
@@ -31,9 +32,12 @@ ENDPOINT_SETTING = "CONTENT_UNDERSTANDING_ENDPOINT"
 # Azurite's well-known port: what `UseDevelopmentStorage=true` and the example's container URLs mean.
 AZURITE_PORT = 10000
 AZURITE_HOSTS = (f"127.0.0.1:{AZURITE_PORT}", f"localhost:{AZURITE_PORT}")
-STORAGE_SETTINGS = ("INPUT_CONTAINER_URL", "DURATION_MODEL_STORE")
-MODEL_STORE_SETTING = "DURATION_MODEL_STORE"
-PYTHON_ONLY_MODEL_STORE = "file:.devhost/duration-models"
+STORAGE_SETTINGS = ("INPUT_CONTAINER_URL", "DURATION_MODEL_STORE", "RESULT_STORE")
+# Without Azurite, what the stores fall back to (files under .devhost/): the same app, Python only.
+PYTHON_ONLY_STORES = {
+    "DURATION_MODEL_STORE": "file:.devhost/duration-models",
+    "RESULT_STORE": "file:.devhost/result-copies",
+}
 SIMULATOR_READY = re.compile(r"listening on (https?://\S+)")
 HOST_READY = re.compile(r"Host started\. Listening on (https?://\S+)")
 READY_TIMEOUT_SECONDS = 60.0
@@ -209,10 +213,12 @@ def storage_children(app_dir: Path) -> tuple[list[Child], dict[str, str]]:
     reason = missing_reason()
     if reason is None:
         return [azurite_child(AZURITE_PORT, app_dir / ".azurite", echo=True)], {}
-    overrides = {}
-    if on_local_azurite(configured_value(app_dir, MODEL_STORE_SETTING)):
-        overrides[MODEL_STORE_SETTING] = PYTHON_ONLY_MODEL_STORE
-    _print(f"Azurite not started ({reason}): durations kept in .devhost/duration-models; file ids cannot be read")
+    overrides = {
+        setting: folder
+        for setting, folder in PYTHON_ONLY_STORES.items()
+        if on_local_azurite(configured_value(app_dir, setting))
+    }
+    _print(f"Azurite not started ({reason}): durations and result copies kept in .devhost/; file ids cannot be read")
     return [], overrides
 
 

@@ -125,6 +125,7 @@ def test_without_node_it_runs_python_only_and_says_so_in_one_line(app_dir: Path)
         "TICK_SCHEDULE": "0 0 0 1 1 *",
         "INPUT_CONTAINER_URL": f"http://127.0.0.1:{AZURITE_PORT}/devstoreaccount1/pro-input-files",
         "DURATION_MODEL_STORE": f"http://127.0.0.1:{AZURITE_PORT}/devstoreaccount1/duration-models",
+        "RESULT_STORE": f"http://127.0.0.1:{AZURITE_PORT}/devstoreaccount1/result-copies",
     }
     (app_dir / "local.settings.json.example").write_text(json.dumps({"Values": values}))
     python_only = str(Path(sys.executable).parent)  # the interpreter, and no node
@@ -136,5 +137,17 @@ def test_without_node_it_runs_python_only_and_says_so_in_one_line(app_dir: Path)
         assert "[azurite]" not in stack.output
         store = requests.get(f"{stack.url_of('host')}/api/settings/DURATION_MODEL_STORE").json()["value"]
         assert store == "file:.devhost/duration-models"
+        copies = requests.get(f"{stack.url_of('host')}/api/settings/RESULT_STORE").json()["value"]
+        assert copies == "file:.devhost/result-copies"
     finally:
         stack.stop()
+
+
+def test_with_azurite_make_run_creates_the_containers_the_example_names(tmp_path: Path):
+    """The example `make run` copies keeps input files, duration models and result copies in the local Azurite;
+    its containers are made once Azurite listens (a fresh Azurite has none)."""
+    from tools.devhost.local_stack import azurite_containers
+
+    shutil.copyfile(Path(__file__).parents[3] / "local.settings.json.example", tmp_path / "local.settings.json")
+    names = azurite_containers(tmp_path)
+    assert sorted(names) == ["duration-models", "pro-input-files", "result-copies"]
