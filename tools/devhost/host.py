@@ -20,7 +20,8 @@ from aiohttp import web
 
 from tools.devhost.console import emit
 from tools.devhost.cors import CorsPolicy, install_cors
-from tools.devhost.durable import DurableEngine, add_durable_routes, client_binding_json
+from tools.devhost.durable import DurableEngine, add_durable_routes, client_binding_json, profile_from_settings
+from tools.devhost.durable.profiles import ProfileError
 from tools.devhost.durable_bridge import activity_invoker, close_sdk_client_session, orchestrator_invoker
 from tools.devhost.http_triggers import HttpTriggerHandler
 from tools.devhost.indexing import (
@@ -113,6 +114,10 @@ class FunctionsHost:
         if not needs_durable:
             return
         self.options.state_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            profile = profile_from_settings()
+        except ProfileError as exc:
+            raise StartupError(str(exc)) from exc
         self._engine = DurableEngine(
             self.options.state_dir / DURABLE_DB_FILE,
             task_hub=self.config.task_hub,
@@ -120,6 +125,8 @@ class FunctionsHost:
             orchestrator_workers=self.config.max_concurrent_orchestrations,
             logger=logging.getLogger("devhost.durable"),
             log_function_executions=False,  # the invokers already log Executing/Executed
+            profile=profile,
+            function_timeout_seconds=self.config.function_timeout_seconds,
         )
         for spec in durable_specs:
             if spec.trigger_type == ORCHESTRATION_TRIGGER:
@@ -188,6 +195,8 @@ class FunctionsHost:
                 emit(f"        {spec.name}: {spec.trigger_type}")
             emit()
         emit(f"Task hub: {self.config.task_hub}   Route prefix: '{self.config.route_prefix}'")
+        if self._engine is not None:
+            emit(f"Durable backend profile: {self._engine.profile.describe()}")
         if self.options.cors is not None:
             emit(f"CORS allowed origins: {self.options.cors.describe()}")
 
