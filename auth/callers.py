@@ -14,6 +14,8 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from domain.refusal import Refusal
+
 # Where Microsoft Entra ID publishes a tenant's signing keys (sovereign clouds and tests use another host).
 DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
 OBJECT_ID_CLAIMS = ("oid", "http://schemas.microsoft.com/identity/claims/objectidentifier")
@@ -21,13 +23,13 @@ GROUP_CLAIMS = ("groups",)
 ROLE_CLAIMS = ("roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role")
 
 
-class AuthenticationError(Exception):
-    """No credentials, or credentials that do not prove who is calling (401)."""
+class AuthenticationError(Refusal):
+    """No credentials, or credentials that do not prove who is calling: 401 with the challenge RFC 6750 asks
+    for; the reason is in the body, never the token."""
 
     def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        challenge = 'Bearer error="invalid_token"' if code == "InvalidToken" else "Bearer"
+        super().__init__(401, code, message, {"WWW-Authenticate": challenge})
 
 
 @dataclass(frozen=True)

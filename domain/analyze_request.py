@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from domain.refusal import Refusal
+
 # Content Understanding's analyzer id rule: letters, digits, '.', '_', '-', up to 64 characters.
 ANALYZER_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
@@ -45,13 +47,16 @@ class UrlPolicy:
         return False
 
 
-class ValidationError(ValueError):
-    """The request is unacceptable; code and message go to the caller as a 400 body."""
+class ValidationError(Refusal):
+    """The request is unacceptable: a 400 (or the status given, 413 for a body too large)."""
 
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+    def __init__(self, code: str, message: str, status: int = 400):
+        super().__init__(status, code, message)
+
+
+def request_too_large(max_bytes: int) -> ValidationError:
+    """413, for a body (or a declared Content-Length) over MAX_REQUEST_BYTES."""
+    return ValidationError("RequestTooLarge", f"The request body exceeds {max_bytes} bytes.", status=413)
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,7 @@ def parse_analyze_request(
     """Turn the raw request body into an AnalyzeRequest or raise ValidationError."""
     check_analyzer_id(path_analyzer_id)
     if len(body) > max_bytes:
-        raise ValidationError("RequestTooLarge", f"The request body exceeds {max_bytes} bytes.")
+        raise request_too_large(max_bytes)
     payload = _parse_json(body)
     if not isinstance(payload, dict):
         raise ValidationError("InvalidRequest", "The request body must be a JSON object.")

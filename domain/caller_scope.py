@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import re
 
+from domain.refusal import Refusal
+
 GROUP_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
-class ScopeError(Exception):
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+class ScopeError(Refusal):
+    """400 for a malformed X-Group-ID, 403 for a group the identity does not grant."""
 
 
 def scope_for(caller, group_header: str | None) -> dict:

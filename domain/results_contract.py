@@ -22,7 +22,7 @@ RUNNING_RUNTIME_STATUSES = frozenset({"Pending", "Running", "ContinuedAsNew", "S
 @dataclass(frozen=True)
 class HttpAnswer:
     status: int
-    body: dict
+    body: dict | bytes  # bytes: the service's own result body, passed on unchanged
     headers: dict[str, str] = field(default_factory=dict)
 
 

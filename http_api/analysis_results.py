@@ -12,18 +12,21 @@ import asyncio
 import json
 import logging
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import azure.durable_functions as df
 import azure.functions as func
 
+from auth.callers import Caller
 from config.service_clients import content_understanding_client
 from config.settings import get_settings
 from content_understanding import PermanentServiceError, TransientServiceError
-from domain.analyze_request import ValidationError, check_analyzer_id
+from domain.analyze_request import check_analyzer_id
 from domain.caller_scope import same_scope
 from domain.operation_ids import client_request_id, is_well_formed_operation_id, may_be_service_operation_id
 from domain.rate_limit import SlidingWindowLimit
+from domain.refusal import Refusal
 from domain.results_contract import (
     RUNNING_RUNTIME_STATUSES,
     HttpAnswer,
@@ -31,13 +34,12 @@ from domain.results_contract import (
     answer_for_orchestration,
     answer_for_service_status,
     canceling_answer,
-    error_answer,
     merged_result,
     processing_answer,
     result_unavailable_answer,
 )
 from http_api.caller import caller_and_scope
-from http_api.responses import decode_json_field, guarded, to_http_response
+from http_api.responses import answered, decode_json_field
 from observability.log_context import log_context, scope_property
 
 RESULTS_ROUTE = "pro-mode/content-analyzers/{analyzerId}/results/{operationId}"
@@ -48,22 +50,49 @@ log = logging.getLogger("analysis.http")
 _legacy_limit: SlidingWindowLimit | None = None
 
 
-def _not_found() -> HttpAnswer:
-    return error_answer(404, "OperationNotFound", "No such analysis operation.")
+def _not_found() -> Refusal:
+    return Refusal(404, "OperationNotFound", "No such analysis operation.")
 
 
-async def _visible_status(req: func.HttpRequest, client: df.DurableOrchestrationClient, scope: dict):
-    """The durable status when this caller may see it under this analyzer; None when unknown or not theirs."""
-    status = await client.get_status(req.route_params.get("operationId", ""), show_input=True)
+@dataclass(frozen=True)
+class Identified:
+    """Who asks for which operation: what GET and DELETE know once the request passed its checks."""
+
+    caller: Caller
+    scope: dict
+    analyzer_id: str
+    operation_id: str
+
+
+async def _identified(req: func.HttpRequest) -> Identified:
+    """The request's caller, scope and ids; a Refusal when it may not go on (400, 401, 403, 404)."""
+    analyzer_id = req.route_params.get("analyzerId", "")
+    operation_id = req.route_params.get("operationId", "")
+    check_analyzer_id(analyzer_id)
+    caller, scope = await caller_and_scope(req)
+    if not is_well_formed_operation_id(operation_id):
+        raise _not_found()
+    return Identified(caller, scope, analyzer_id, operation_id)
+
+
+async def _visible_status(client: df.DurableOrchestrationClient, asked: Identified):
+    """The durable status when this caller may see it under this analyzer; None when unknown to the task hub.
+
+    An operation that exists but is another scope's, or under another analyzer id, is refused exactly as an
+    unknown one, so ids cannot be probed.
+    """
+    status = await client.get_status(asked.operation_id, show_input=True)
     if not status:
-        return None, False
+        return None
     job = decode_json_field(status.input_)
     visible = (
         isinstance(job, dict)
-        and job.get("analyzerId") == req.route_params.get("analyzerId", "")
-        and same_scope(job.get("scope"), scope)
+        and job.get("analyzerId") == asked.analyzer_id
+        and same_scope(job.get("scope"), asked.scope)
     )
-    return status, visible
+    if not visible:
+        raise _not_found()
+    return status
 
 
 def _seconds_since(moment: datetime | None) -> float:
@@ -74,67 +103,46 @@ def _seconds_since(moment: datetime | None) -> float:
     return (datetime.now(timezone.utc) - moment).total_seconds()
 
 
-async def _identified(req: func.HttpRequest):
-    """(caller, scope, analyzer id, operation id) or the answer that stops the request here."""
-    analyzer_id = req.route_params.get("analyzerId", "")
-    operation_id = req.route_params.get("operationId", "")
-    try:
-        check_analyzer_id(analyzer_id)
-    except ValidationError as exc:
-        return error_answer(400, exc.code, exc.message)
-    identity = await caller_and_scope(req)
-    if isinstance(identity, HttpAnswer):
-        return identity
-    if not is_well_formed_operation_id(operation_id):
-        return _not_found()
-    return (*identity, analyzer_id, operation_id)
-
-
 @bp.route(route=RESULTS_ROUTE, methods=["GET"])
 @bp.durable_client_input(client_name="client")
 async def get_analysis_results(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
-    return await guarded(_results(req, client), "[AnalysisResults] Reading an operation")
+    return await answered(_results(req, client), "[AnalysisResults] Reading an operation")
 
 
-async def _results(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
-    identified = await _identified(req)
-    if isinstance(identified, HttpAnswer):
-        return to_http_response(identified)
-    caller, scope, analyzer_id, operation_id = identified
-    with log_context(operationId=operation_id, analyzerId=analyzer_id, scope=scope_property(scope)):
-        return await _answer(client, req, caller, scope, analyzer_id, operation_id)
+async def _results(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> HttpAnswer:
+    asked = await _identified(req)
+    with log_context(operationId=asked.operation_id, analyzerId=asked.analyzer_id, scope=scope_property(asked.scope)):
+        return await _answer(client, asked)
 
 
-async def _answer(client, req, caller, scope: dict, analyzer_id: str, operation_id: str) -> func.HttpResponse:
-    status, visible = await _visible_status(req, client, scope)
+async def _answer(client: df.DurableOrchestrationClient, asked: Identified) -> HttpAnswer:
+    status = await _visible_status(client, asked)
     if status is None:
-        return await _legacy_lookup(caller, analyzer_id, operation_id)
-    if not visible:
-        return to_http_response(_not_found())  # it exists, but not for this caller: answer as if it did not
+        return await _legacy_lookup(asked)
     runtime_status = status.runtime_status.value if status.runtime_status else "Pending"
     answer = answer_for_orchestration(
         runtime_status,
         decode_json_field(status.output),
         decode_json_field(status.custom_status),
-        operation_id,
-        analyzer_id,
+        asked.operation_id,
+        asked.analyzer_id,
         _seconds_since(status.created_time),
         POLL_RETRY_AFTER_SECONDS,
         datetime.now(timezone.utc),
     )
     if isinstance(answer, ResultsToRead):
-        return await _read_results(answer, analyzer_id, _seconds_since(status.created_time))
+        return await _read_results(answer, asked.analyzer_id, _seconds_since(status.created_time))
     if answer.status == 500:
         log.info(
             "[AnalysisResults] Analysis ended without a result for %s: %s",
-            operation_id,
+            asked.operation_id,
             answer.body["status"],
             extra={"event": "results.read", "outcome": answer.body["status"]},
         )
-    return to_http_response(answer)
+    return answer
 
 
-async def _read_results(results: ResultsToRead, analyzer_id: str, elapsed: float) -> func.HttpResponse:
+async def _read_results(results: ResultsToRead, analyzer_id: str, elapsed: float) -> HttpAnswer:
     """Read each file's result from the service; a passing failure keeps the caller polling (202)."""
     client = content_understanding_client()
     request_id = client_request_id(results.operation_id)
@@ -145,30 +153,21 @@ async def _read_results(results: ResultsToRead, analyzer_id: str, elapsed: float
     except TransientServiceError as exc:
         log.warning("[AnalysisResults] Reading the result of %s failed for now (%s)", results.operation_id, exc.code)
         progress = {"phase": "reading-result", "serviceStatus": "Succeeded"}
-        return to_http_response(
-            processing_answer(results.operation_id, analyzer_id, elapsed, progress, POLL_RETRY_AFTER_SECONDS)
-        )
+        return processing_answer(results.operation_id, analyzer_id, elapsed, progress, POLL_RETRY_AFTER_SECONDS)
     except PermanentServiceError as exc:
         log.warning("[AnalysisResults] The result of %s is gone (%s)", results.operation_id, exc.code)
-        return to_http_response(result_unavailable_answer(results.operation_id, elapsed))
+        return result_unavailable_answer(results.operation_id, elapsed)
     log.info(
         "[AnalysisResults] Analysis completed - returning results for %s",
         results.operation_id,
         extra={"event": "results.read", "outcome": "succeeded", "elapsedSeconds": round(elapsed, 3)},
     )
     if len(bodies) == 1:  # the service's body, byte for byte
-        return func.HttpResponse(
-            body=bodies[0],
-            status_code=200,
-            headers={"Cache-Control": "no-store"},
-            mimetype="application/json",
-            charset="utf-8",
-        )
-    merged = merged_result(results.operation_id, [json.loads(body) for body in bodies])
-    return to_http_response(HttpAnswer(200, merged))
+        return HttpAnswer(200, bodies[0])
+    return HttpAnswer(200, merged_result(results.operation_id, [json.loads(body) for body in bodies]))
 
 
-async def _legacy_lookup(caller, analyzer_id: str, operation_id: str) -> func.HttpResponse:
+async def _legacy_lookup(asked: Identified) -> HttpAnswer:
     """The migration aid: one direct status check for an operation the old backend submitted.
 
     Off unless LEGACY_RESULTS_LOOKUP=true; then only for authenticated callers, rate-limited per caller, and
@@ -176,45 +175,43 @@ async def _legacy_lookup(caller, analyzer_id: str, operation_id: str) -> func.Ht
     submitted is never readable here (only through its own operation id).
     """
     settings = get_settings()
-    if not settings.legacy_results_lookup or caller.anonymous or not may_be_service_operation_id(operation_id):
-        return to_http_response(_not_found())
-    wait = _legacy_limiter(settings.legacy_lookup_per_minute).try_acquire(caller.key, time.monotonic())
+    operation_id = asked.operation_id
+    if not settings.legacy_results_lookup or asked.caller.anonymous or not may_be_service_operation_id(operation_id):
+        raise _not_found()
+    wait = _legacy_limiter(settings.legacy_lookup_per_minute).try_acquire(asked.caller.key, time.monotonic())
     if wait is not None:
         message = "Too many lookups of unknown operations; try again later."
-        headers = {"Retry-After": str(max(int(wait + 0.999), 1))}
-        return to_http_response(error_answer(429, "TooManyRequests", message, headers))
+        raise Refusal(429, "TooManyRequests", message, {"Retry-After": str(max(int(wait + 0.999), 1))})
     client = content_understanding_client()
     try:
         status = await asyncio.to_thread(client.get_status, client.operation_for_id(operation_id))
     except PermanentServiceError as exc:
         if exc.http_status == 404:
-            return to_http_response(_not_found())
+            raise _not_found() from None
         log.warning("[AnalysisResults] Direct status check refused for %s: %s", operation_id, exc.code)
         message = "Content Understanding refused the status check."
-        return to_http_response(error_answer(502, exc.code or "UpstreamError", message))
+        raise Refusal(502, exc.code or "UpstreamError", message) from None
     except TransientServiceError:
         log.warning("[AnalysisResults] Direct status check unavailable for %s", operation_id)
         headers = {"Retry-After": str(POLL_RETRY_AFTER_SECONDS)}
-        message = "Content Understanding is unavailable; try again."
-        return to_http_response(error_answer(503, "UpstreamUnavailable", message, headers))
+        raise Refusal(503, "UpstreamUnavailable", "Content Understanding is unavailable; try again.", headers) from None
     if not _created_before(status.body, settings.legacy_results_cutover):
-        return to_http_response(_not_found())
+        raise _not_found()
     log.info(
         "[AnalysisResults] Direct status check for %s: %s",
         operation_id,
         status.status,
         extra={"event": "results.read", "legacy": True, "serviceOperationId": operation_id},
     )
-    answer = answer_for_service_status(
+    return answer_for_service_status(
         status.status,
         status.body,
         status.error_code,
         status.error_message,
         operation_id,
-        analyzer_id,
+        asked.analyzer_id,
         POLL_RETRY_AFTER_SECONDS,
     )
-    return to_http_response(answer)
 
 
 def _created_before(body: dict | None, cutover: datetime | None) -> bool:
@@ -240,19 +237,16 @@ def _legacy_limiter(per_minute: int) -> SlidingWindowLimit:
 @bp.route(route=RESULTS_ROUTE, methods=["DELETE"])
 @bp.durable_client_input(client_name="client")
 async def cancel_analysis(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
-    return await guarded(_cancel(req, client), "[AnalysisResults] Canceling an operation")
+    return await answered(_cancel(req, client), "[AnalysisResults] Canceling an operation")
 
 
-async def _cancel(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
-    identified = await _identified(req)
-    if isinstance(identified, HttpAnswer):
-        return to_http_response(identified)
-    _caller, scope, analyzer_id, operation_id = identified
-    status, visible = await _visible_status(req, client, scope)
-    if status is None or not visible:
-        return to_http_response(_not_found())
+async def _cancel(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> HttpAnswer:
+    asked = await _identified(req)
+    status = await _visible_status(client, asked)
+    if status is None:
+        raise _not_found()
     if status.runtime_status is None or status.runtime_status.value not in RUNNING_RUNTIME_STATUSES:
-        return to_http_response(error_answer(409, "AlreadyFinished", "The analysis has already ended."))
-    await client.terminate(operation_id, "Canceled by the caller.")
-    log.info("[AnalysisResults] Analysis canceled for %s", operation_id)
-    return to_http_response(canceling_answer(operation_id, analyzer_id))
+        raise Refusal(409, "AlreadyFinished", "The analysis has already ended.")
+    await client.terminate(asked.operation_id, "Canceled by the caller.")
+    log.info("[AnalysisResults] Analysis canceled for %s", asked.operation_id)
+    return canceling_answer(asked.operation_id, asked.analyzer_id)

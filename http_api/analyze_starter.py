@@ -16,15 +16,17 @@ from domain.analyze_request import (
     ValidationError,
     check_idempotency_key,
     parse_analyze_request,
+    request_too_large,
 )
 from domain.caller_scope import same_scope, scope_key
 from domain.duration_model import size_bucket
 from domain.operation_ids import idempotent_operation_id, new_operation_id, request_fingerprint
 from domain.polling_schedule import PollingPolicy, planned_policy
-from domain.results_contract import HttpAnswer, error_answer, submitted_answer
+from domain.refusal import Refusal
+from domain.results_contract import HttpAnswer, submitted_answer
 from duration_models import STALE, cached_quantiles, fresh_quantiles
 from http_api.caller import caller_and_scope
-from http_api.responses import decode_json_field, guarded, to_http_response
+from http_api.responses import answered, decode_json_field
 from observability.log_context import scope_property
 from orchestrators.analysis_orchestrator import ORCHESTRATOR_NAME
 
@@ -37,35 +39,19 @@ log = logging.getLogger("analysis.http")
 @bp.route(route="pro-mode/content-analyzers/{analyzerId}:analyze", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 async def start_analysis(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
-    return await guarded(_start_analysis(req, client), "[AnalyzeContent] Starting an analysis")
+    return await answered(_start_analysis(req, client), "[AnalyzeContent] Starting an analysis")
 
 
-async def _start_analysis(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+async def _start_analysis(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> HttpAnswer:
     settings = get_settings()
     analyzer_id = req.route_params.get("analyzerId", "")
-    too_large = _declared_too_large(req, settings.max_request_bytes)
-    if too_large is not None:
-        return to_http_response(too_large)
-    identity = await caller_and_scope(req)
-    if isinstance(identity, HttpAnswer):
-        return to_http_response(identity)
-    _caller, scope = identity
-    try:
-        request = _validated(req, analyzer_id, settings)
-    except ValidationError as exc:
-        log.info("[AnalyzeContent] Rejected analyze request for analyzer %r: %s", analyzer_id[:64], exc.code)
-        status = 413 if exc.code == "RequestTooLarge" else 400
-        return to_http_response(error_answer(status, exc.code, exc.message))
+    declared = req.headers.get("Content-Length") or ""
+    if declared.isdigit() and int(declared) > settings.max_request_bytes:
+        raise request_too_large(settings.max_request_bytes)  # on the declared length, before the body is read
+    _caller, scope = await caller_and_scope(req)
+    request = _validated(req, analyzer_id, settings)
     job = _job_for(request, scope, settings, await _learned_policy(request, settings))
     return await _start(client, job, analyzer_id, scope, req.headers.get("Idempotency-Key"))
-
-
-def _declared_too_large(req: func.HttpRequest, max_bytes: int) -> HttpAnswer | None:
-    """Refuse on the declared Content-Length before the body is looked at."""
-    declared = req.headers.get("Content-Length") or ""
-    if declared.isdigit() and int(declared) > max_bytes:
-        return error_answer(413, "RequestTooLarge", f"The request body exceeds {max_bytes} bytes.")
-    return None
 
 
 def _validated(req: func.HttpRequest, analyzer_id: str, settings: Settings) -> AnalyzeRequest:
@@ -93,7 +79,7 @@ async def _start(
     analyzer_id: str,
     scope: dict,
     idempotency_key: str | None,
-) -> func.HttpResponse:
+) -> HttpAnswer:
     """Start the orchestration, or find the one an Idempotency-Key already started in this scope."""
     if idempotency_key is None:
         operation_id = new_operation_id()
@@ -123,10 +109,10 @@ async def _start(
             "files": len(job["inputs"]),
         },
     )
-    return to_http_response(submitted_answer(operation_id, analyzer_id, SUBMITTED_RETRY_AFTER_SECONDS))
+    return submitted_answer(operation_id, analyzer_id, SUBMITTED_RETRY_AFTER_SECONDS)
 
 
-def _answer_for_existing(existing, job: dict, operation_id: str, analyzer_id: str) -> func.HttpResponse:
+def _answer_for_existing(existing, job: dict, operation_id: str, analyzer_id: str) -> HttpAnswer:
     """The same request again gets the same operation; a different request with the same key is refused."""
     previous = decode_json_field(existing.input_) or {}
     if (
@@ -135,10 +121,9 @@ def _answer_for_existing(existing, job: dict, operation_id: str, analyzer_id: st
         or previous.get("fingerprint") != job["fingerprint"]
     ):
         message = "This Idempotency-Key was already used for a different analyze request."
-        return to_http_response(error_answer(409, "IdempotencyKeyReused", message))
+        raise Refusal(409, "IdempotencyKeyReused", message)
     log.info("[AnalyzeContent] Idempotent replay for operation: %s", operation_id)
-    answer = submitted_answer(operation_id, analyzer_id, SUBMITTED_RETRY_AFTER_SECONDS, existing=True)
-    return to_http_response(answer)
+    return submitted_answer(operation_id, analyzer_id, SUBMITTED_RETRY_AFTER_SECONDS, existing=True)
 
 
 _plans: dict[tuple, PollingPolicy] = {}

@@ -6,18 +6,10 @@ import asyncio
 
 import azure.functions as func
 
-from auth.callers import (
-    ANONYMOUS,
-    AuthenticationError,
-    Caller,
-    bearer_token,
-    caller_from_app_service_principal,
-    caller_from_claims,
-)
+from auth.callers import ANONYMOUS, Caller, bearer_token, caller_from_app_service_principal, caller_from_claims
 from config.service_clients import token_validator
 from config.settings import get_settings
-from domain.caller_scope import ScopeError, scope_for
-from domain.results_contract import HttpAnswer, error_answer
+from domain.caller_scope import scope_for
 
 PRINCIPAL_HEADER = "X-MS-CLIENT-PRINCIPAL"
 
@@ -34,18 +26,7 @@ async def identify(req: func.HttpRequest) -> Caller:
     return caller_from_claims(claims)
 
 
-async def caller_and_scope(req: func.HttpRequest) -> tuple[Caller, dict] | HttpAnswer:
-    """(caller, scope) for this request, or the 401 / 400 / 403 answer that refuses it."""
-    try:
-        caller = await identify(req)
-        return caller, scope_for(caller, req.headers.get("X-Group-ID"))
-    except AuthenticationError as exc:
-        return unauthorized(exc)
-    except ScopeError as exc:
-        return error_answer(exc.status, exc.code, exc.message)
-
-
-def unauthorized(exc: AuthenticationError) -> HttpAnswer:
-    """401 with the challenge RFC 6750 asks for; the reason is in the body, never the token."""
-    challenge = 'Bearer error="invalid_token"' if exc.code == "InvalidToken" else "Bearer"
-    return error_answer(401, exc.code, exc.message, {"WWW-Authenticate": challenge})
+async def caller_and_scope(req: func.HttpRequest) -> tuple[Caller, dict]:
+    """(caller, scope) for this request; a Refusal (401 / 400 / 403) when it may not go on."""
+    caller = await identify(req)
+    return caller, scope_for(caller, req.headers.get("X-Group-ID"))

@@ -9,7 +9,6 @@ be reached, since then no operation can start or be read.
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import time
 from datetime import datetime, timezone
@@ -19,7 +18,8 @@ import azure.functions as func
 
 from config.service_clients import content_understanding_client
 from config.settings import get_settings
-from http_api.responses import backend_unreachable
+from domain.results_contract import HttpAnswer
+from http_api.responses import answered, backend_unreachable
 
 HEALTH_CACHE_SECONDS = 30.0
 PROBE_INSTANCE_ID = "health-probe"
@@ -32,6 +32,10 @@ _cache_lock = threading.Lock()
 @bp.route(route="health", methods=["GET"])
 @bp.durable_client_input(client_name="client")
 async def health(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    return await answered(_health(client), "[Health] Checking health")
+
+
+async def _health(client: df.DurableOrchestrationClient) -> HttpAnswer:
     settings = get_settings()
     task_hub = await _task_hub_state(client)
     service = await asyncio.to_thread(_service_state)
@@ -49,12 +53,7 @@ async def health(req: func.HttpRequest, client: df.DurableOrchestrationClient) -
         "taskHub": task_hub,
         "contentUnderstanding": service,
     }
-    return func.HttpResponse(
-        json.dumps(body),
-        status_code=503 if status == "unavailable" else 200,
-        headers={"Cache-Control": "no-store"},
-        mimetype="application/json",
-    )
+    return HttpAnswer(503 if status == "unavailable" else 200, body)
 
 
 async def _task_hub_state(client: df.DurableOrchestrationClient) -> dict:

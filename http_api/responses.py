@@ -1,4 +1,5 @@
-"""Turn the contract's plain HttpAnswer into an azure.functions.HttpResponse, and guard endpoints' failures."""
+"""The one adapter between endpoints and the host: an endpoint returns an HttpAnswer or raises a Refusal, and
+`answered` turns either (and any surprise) into the azure.functions.HttpResponse."""
 
 from __future__ import annotations
 
@@ -10,17 +11,21 @@ from collections.abc import Awaitable
 import aiohttp
 import azure.functions as func
 
+from domain.refusal import Refusal
 from domain.results_contract import HttpAnswer, error_answer, unavailable_answer
 
 log = logging.getLogger("analysis.http")
 
 
 def to_http_response(answer: HttpAnswer) -> func.HttpResponse:
-    headers = {"Cache-Control": "no-store", **answer.headers}
+    """JSON bodies are written compact; a bytes body (the service's own result) is sent as it came."""
+    body = answer.body
+    if not isinstance(body, bytes):
+        body = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
     return func.HttpResponse(
-        body=json.dumps(answer.body, separators=(",", ":"), ensure_ascii=False),
+        body=body,
         status_code=answer.status,
-        headers=headers,
+        headers={"Cache-Control": "no-store", **answer.headers},
         mimetype="application/json",
         charset="utf-8",
     )
@@ -41,14 +46,20 @@ def backend_unreachable(exc: BaseException) -> bool:
     return isinstance(exc, aiohttp.ClientConnectionError | asyncio.TimeoutError | ConnectionError)
 
 
-async def guarded(work: Awaitable[func.HttpResponse], failing_step: str) -> func.HttpResponse:
-    """Await an endpoint's work: an unreachable task hub is a 503, any other surprise a 500 with a JSON body."""
+async def answered(work: Awaitable[HttpAnswer], failing_step: str) -> func.HttpResponse:
+    """Await an endpoint's work: its answer, the error body of its Refusal, 503 for an unreachable task hub,
+    or a 500 with a JSON body for any other surprise."""
     try:
-        return await work
+        answer = await work
+    except Refusal as refusal:
+        log.info("%s refused: %s %s", failing_step, refusal.status, refusal.code)
+        answer = error_answer(refusal.status, refusal.code, refusal.message, refusal.headers)
     except Exception as exc:
         if backend_unreachable(exc):
             log.warning("%s failed: the task hub is unreachable (%s); answering 503", failing_step, type(exc).__name__)
-            return to_http_response(unavailable_answer())
-        log.exception("%s failed unexpectedly; answering 500", failing_step)
-        message = "The service hit an unexpected error; it has been logged. Try again later."
-        return to_http_response(error_answer(500, "InternalError", message))
+            answer = unavailable_answer()
+        else:
+            log.exception("%s failed unexpectedly; answering 500", failing_step)
+            message = "The service hit an unexpected error; it has been logged. Try again later."
+            answer = error_answer(500, "InternalError", message)
+    return to_http_response(answer)

@@ -45,8 +45,11 @@ def start_simulator() -> Child:
     return start_quiet("simulator", args, SIMULATOR_READY)
 
 
-def start_host(simulator_url: str, state_dir: Path, **settings: str) -> Child:
-    args = ["-m", "tools.devhost", "--port", "0", "--app-dir", str(REPO), "--state-dir", str(state_dir)]
+def start_host(simulator_url: str, state_dir: Path, app_dir: Path = REPO, **settings: str) -> Child:
+    """A host that sees exactly APP_ENV and `settings` over the test's environment, never a local.settings.json
+    (`make run` leaves one in the checkout)."""
+    args = ["-m", "tools.devhost", "--port", "0", "--app-dir", str(app_dir), "--state-dir", str(state_dir)]
+    args.append("--no-local-settings")
     env = {"CONTENT_UNDERSTANDING_ENDPOINT": simulator_url, **APP_ENV, **settings}
     return start_quiet("devhost", args, HOST_READY, env)
 

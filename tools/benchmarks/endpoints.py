@@ -36,6 +36,7 @@ def start_stack(state_dir: Path, settings: dict[str, str]) -> tuple[Child, Child
     }
     try:
         args = ["-m", "tools.devhost", "--port", "0", "--app-dir", str(REPO), "--state-dir", str(state_dir)]
+        args.append("--no-local-settings")  # the figures never depend on a developer's local.settings.json
         host = start_quiet("host", args, HOST_READY, env)
     except RuntimeError:
         simulator.stop()

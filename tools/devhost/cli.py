@@ -41,6 +41,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--cors-credentials", action="store_true", help="allow credentialed cross-origin requests (as func start)"
     )
+    parser.add_argument(
+        "--no-local-settings",
+        action="store_true",
+        help="ignore <app-dir>/local.settings.json: the environment alone sets the app (tests, benchmarks)",
+    )
     parser.add_argument("--verbose", action="store_true", help="debug logging")
     return parser.parse_args(argv)
 
@@ -54,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     if not app_dir.is_dir():
         print(f"devhost: app dir {app_dir} does not exist", file=sys.stderr)
         return 2
-    settings = apply_local_settings(app_dir)
+    settings = apply_local_settings(app_dir, enabled=not args.no_local_settings)
     # Core Tools runs the app as Development unless told otherwise; so does devhost.
     os.environ.setdefault("AZURE_FUNCTIONS_ENVIRONMENT", "Development")
     if settings.applied:

@@ -52,11 +52,17 @@ class HostConfig:
     function_timeout_seconds: float | None = None  # host.json functionTimeout (None: unbounded)
 
 
-def apply_local_settings(app_dir: Path, environ: MutableMapping[str, str] | None = None) -> LocalSettings:
-    """Copy ``Values`` from ``local.settings.json`` into ``environ`` without overriding existing ones."""
+def apply_local_settings(
+    app_dir: Path, environ: MutableMapping[str, str] | None = None, *, enabled: bool = True
+) -> LocalSettings:
+    """Copy ``Values`` from ``local.settings.json`` into ``environ`` without overriding existing ones.
+
+    ``enabled=False`` (``--no-local-settings``) reads nothing: a test's host sees exactly the settings the test
+    gives it, whatever the developer's file (the one ``make run`` creates) says.
+    """
     environ = os.environ if environ is None else environ
     path = app_dir / "local.settings.json"
-    if not path.is_file():
+    if not enabled or not path.is_file():
         return LocalSettings(applied=(), overridden=(), local_http_port=None)
     try:
         document = json.loads(path.read_text(encoding="utf-8-sig"))
