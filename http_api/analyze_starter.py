@@ -15,6 +15,7 @@ from domain.analyze_request import (
     UrlPolicy,
     ValidationError,
     check_idempotency_key,
+    orchestration_input_too_large,
     parse_analyze_request,
     request_too_large,
 )
@@ -51,6 +52,9 @@ async def _start_analysis(req: func.HttpRequest, client: df.DurableOrchestration
     _caller, scope = await caller_and_scope(req)
     request = _validated(req, analyzer_id, settings)
     job = _job_for(request, scope, settings, await _learned_policy(request, settings))
+    too_large = orchestration_input_too_large(job)
+    if too_large is not None:
+        raise too_large  # refused here, never by the durable backend after a 202
     return await _start(client, job, analyzer_id, scope, req.headers.get("Idempotency-Key"))
 
 
@@ -95,6 +99,13 @@ async def _start(
                 existing = await client.get_status(operation_id, show_input=True)
                 if not existing:
                     raise
+            else:
+                # The Azure Storage provider starts a new id check-then-insert: a concurrent start of the same id
+                # also "succeeds", and only the start whose instance row was written runs. Read the row back:
+                # when it holds another request's input, this request did not start anything.
+                stored = await client.get_status(operation_id, show_input=True)
+                if stored and not _is_this_start(stored, job):
+                    existing = stored
         if existing:
             return _answer_for_existing(existing, job, operation_id, analyzer_id)
     log.info(
@@ -110,6 +121,17 @@ async def _start(
         },
     )
     return submitted_answer(operation_id, analyzer_id, SUBMITTED_RETRY_AFTER_SECONDS)
+
+
+def _is_this_start(stored, job: dict) -> bool:
+    """Whether the stored input is this request's own (same fingerprint, scope and accept time)."""
+    previous = decode_json_field(stored.input_)
+    return (
+        isinstance(previous, dict)
+        and previous.get("fingerprint") == job["fingerprint"]
+        and previous.get("acceptedAt") == job["acceptedAt"]
+        and same_scope(previous.get("scope"), job["scope"])
+    )
 
 
 def _answer_for_existing(existing, job: dict, operation_id: str, analyzer_id: str) -> HttpAnswer:
@@ -172,7 +194,8 @@ def _job_for(request: AnalyzeRequest, scope: dict, settings: Settings, policy: P
         "policy": (policy or settings.polling_policy).to_dict(),
         "parallelism": settings.file_analysis_parallelism,
         "fingerprint": request_fingerprint(request.fingerprint_source()),
-        "submittedAt": datetime.now(timezone.utc).isoformat(),
+        # When the POST was accepted: elapsed time is counted from here (a backend may reset createdTime).
+        "acceptedAt": datetime.now(timezone.utc).isoformat(),
     }
     if settings.duration_model_store is not None:
         job["durationModel"] = {"bucket": size_bucket(request.pages)}
