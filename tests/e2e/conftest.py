@@ -31,6 +31,7 @@ APP_ENV = {
     "POLL_INITIAL_INTERVAL_SECONDS": "0.2",
     "POLL_MAX_INTERVAL_SECONDS": "0.5",
     "DURABLE_TASK_HUB_NAME": "E2ETests",
+    "DEVHOST_DURABLE_PROFILE": "exact",  # tests/e2e/test_durable_backends.py runs the other profiles
     "INPUT_CONTAINER_URL": "http://127.0.0.1:10000/devstoreaccount1/pro-input-files",
     "INPUT_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true",
     "PURGE_SCHEDULE": "0 0 0 1 1 *",
