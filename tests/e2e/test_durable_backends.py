@@ -28,9 +28,9 @@ from tests.e2e.conftest import start_host
 from tests.e2e.helpers import ANALYZER, DOC
 from tests.support import wait_until
 
-# Time-compressed: checks every 0.2-0.5 s, so the orchestration continues as new (every 12 checks) after about
-# 5.5 s, before the 8 s analysis timeout.
-TIMEOUT_SECONDS = 8
+# Time-compressed: checks every 0.1-0.25 s, so the orchestration continues as new (every 12 checks) after about
+# 3 s, before the 5 s analysis timeout.
+TIMEOUT_SECONDS = 5
 CHECKS_PER_EXECUTION = 12
 LATE_CAP_SECONDS = 4  # azure-storage: the queue poller's maxQueuePollingInterval, compressed from 30 s
 PROFILE_SETTINGS = {
@@ -79,6 +79,8 @@ def backend(request, simulator_process, tmp_path_factory):
         simulator_process.ready_url,
         tmp_path_factory.mktemp(f"devhost-{request.param}"),
         ANALYSIS_TIMEOUT_SECONDS=str(TIMEOUT_SECONDS),
+        POLL_INITIAL_INTERVAL_SECONDS="0.1",
+        POLL_MAX_INTERVAL_SECONDS="0.25",
         RESULT_TTL_SECONDS="1",
         **PROFILE_SETTINGS[request.param],
     )
