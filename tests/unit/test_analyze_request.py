@@ -186,3 +186,16 @@ def test_fingerprint_ignores_fields_that_do_not_change_the_analysis():
     b = parse({"inputFiles": ["https://a.example.com/x"], "case_id": "2", "outputFormat": "json"})
     c = parse({"inputFiles": ["https://a.example.com/y"]})
     assert a.fingerprint_source() == b.fingerprint_source() != c.fingerprint_source()
+
+
+def test_an_orchestration_input_over_the_budget_is_a_413_that_says_why():
+    from domain.analyze_request import MAX_ORCHESTRATION_INPUT_BYTES, orchestration_input_too_large
+
+    def job(url: str) -> dict:
+        return {"analyzerId": "prebuilt-invoice", "inputs": [{"url": url}] * 10, "acceptedAt": "2026-12-01T00:00:00"}
+
+    assert orchestration_input_too_large(job("https://files.example.com/" + "a" * 8000)) is None  # ASCII fits
+    refused = orchestration_input_too_large(job("https://files.example.com/" + "é" * 8000))  # 7 bytes each
+    assert refused is not None and refused.status == 413 and refused.code == "RequestTooLarge"
+    assert str(MAX_ORCHESTRATION_INPUT_BYTES) in refused.message and "too large to start" in refused.message
+    assert MAX_ORCHESTRATION_INPUT_BYTES * 2 <= 1024 * 1024  # half the Durable Task Scheduler's message limit
