@@ -12,6 +12,7 @@ import azure.durable_functions as df
 
 from domain.activity_result import ActivityResult
 from domain.duration_model import ALL_SIZES
+from domain.orchestration_data import RecordDurationRequest
 from duration_models import record_observations
 
 bp = df.Blueprint()
@@ -19,12 +20,10 @@ log = logging.getLogger("analysis.activities")
 
 
 @bp.activity_trigger(input_name="request")
-def record_duration(request: dict) -> dict:
+def record_duration(request: RecordDurationRequest) -> dict:
     try:
-        recorded = record_observations(
-            str(request["analyzerId"]), str(request.get("bucket") or ALL_SIZES), list(request["observations"])
-        )
+        recorded = record_observations(request["analyzerId"], request["bucket"] or ALL_SIZES, request["observations"])
     except Exception as exc:  # the store is down or contended: this analysis is not learned from, nothing else
-        log.warning("[BackgroundPoll] Duration not recorded for operation: %s (%s)", request.get("operationId"), exc)
+        log.warning("[BackgroundPoll] Duration not recorded for operation: %s (%s)", request["operationId"], exc)
         return ActivityResult.transient({"code": "DurationNotRecorded", "message": type(exc).__name__}).to_dict()
     return ActivityResult.ok({"recorded": recorded}).to_dict()

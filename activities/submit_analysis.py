@@ -1,7 +1,8 @@
 """Activity: send one input file to Content Understanding.
 
 Answers an ActivityResult: ok with the service's operation id and polling URL, transient (the orchestrator
-retries on a durable timer) or permanent (the service refused: the operation fails with its code).
+retries on a durable timer) or permanent (the service refused: the operation fails with its code). Anything
+else it raises is a crash, which the orchestrator counts as a transient failure (run_activities).
 """
 
 from __future__ import annotations
@@ -14,15 +15,18 @@ import azure.durable_functions as df
 from config.service_clients import content_understanding_client, input_sas_factory
 from content_understanding import PermanentServiceError, TransientServiceError
 from domain.activity_result import ActivityResult
+from domain.caller_scope import scope_key
 from domain.operation_ids import client_request_id
+from domain.orchestration_data import InputFile, Scope, SubmitAccepted, SubmitRequest
+from domain.times import parse_time
 from input_files.sas_urls import InputFileError
-from observability.log_context import log_context, scope_property
+from observability.log_context import log_context
 
 bp = df.Blueprint()
 log = logging.getLogger("analysis.activities")
 
 
-def resolve_input_url(item: dict, scope: dict | None) -> str:
+def resolve_input_url(item: InputFile, scope: Scope) -> str:
     """A URL passes through unchanged; a file id becomes a read-only SAS URL minted now, inside the caller's scope."""
     if "url" in item:
         return item["url"]
@@ -32,34 +36,34 @@ def resolve_input_url(item: dict, scope: dict | None) -> str:
     return factory.url_for(item["fileId"], scope)
 
 
-def seconds_left(deadline: str | None, now: datetime | None = None) -> float | None:
-    if not deadline:
-        return None
-    moment = datetime.fromisoformat(deadline.replace("Z", "+00:00"))
+def seconds_left(deadline: str, now: datetime | None = None) -> float:
+    moment = parse_time(deadline)
+    if moment is None:
+        raise ValueError(f"not an ISO 8601 deadline: {deadline!r}")
     return (moment - (now or datetime.now(timezone.utc))).total_seconds()
 
 
-@bp.activity_trigger(input_name="job")
-def submit_analysis(job: dict) -> dict:
+@bp.activity_trigger(input_name="request")
+def submit_analysis(request: SubmitRequest) -> dict:
     with log_context(
-        operationId=job.get("operationId"), analyzerId=job.get("analyzerId"), scope=scope_property(job.get("scope"))
+        operationId=request["operationId"], analyzerId=request["analyzerId"], scope=scope_key(request["scope"])
     ):
-        return _submit(job)
+        return _submit(request)
 
 
-def _submit(job: dict) -> dict:
-    operation_id, index = job["operationId"], job.get("fileIndex", 0)
-    left = seconds_left(job.get("deadline"))
-    if left is not None and left <= 0:
+def _submit(request: SubmitRequest) -> dict:
+    operation_id, index = request["operationId"], request["fileIndex"]
+    left = seconds_left(request["deadline"])
+    if left <= 0:
         return ActivityResult.transient(
             {"code": "DeadlinePassed", "message": "The analysis deadline passed."}
         ).to_dict()
     try:
-        url = resolve_input_url(job["input"], job.get("scope"))
+        url = resolve_input_url(request["input"], request["scope"])
         operation = content_understanding_client().submit(
-            job["analyzerId"],
+            request["analyzerId"],
             url,
-            pages=job.get("pages"),
+            pages=request["pages"],
             request_id=client_request_id(operation_id),
             time_budget_seconds=left,
         )
@@ -83,9 +87,6 @@ def _submit(job: dict) -> dict:
             exc.ambiguous,
         )
         return ActivityResult.transient(exc.detail(), exc.retry_after).to_dict()
-    except Exception as exc:  # a bug or an SDK surprise: one failed attempt, retried like any transient failure
-        log.exception("[AnalyzeContent] Submit crashed for operation: %s file %d", operation_id, index)
-        return ActivityResult.transient({"code": "SubmitCrashed", "message": type(exc).__name__}).to_dict()
     log.info(
         "[AnalyzeContent] Submitted operation: %s file %d as service operation %s",
         operation_id,
@@ -93,5 +94,8 @@ def _submit(job: dict) -> dict:
         operation.operation_id,
         extra={"serviceOperationId": operation.operation_id, "fileIndex": index},
     )
-    value = {"serviceOperationId": operation.operation_id, "operationLocation": operation.operation_location}
+    value: SubmitAccepted = {
+        "serviceOperationId": operation.operation_id,
+        "operationLocation": operation.operation_location,
+    }
     return ActivityResult.ok(value).to_dict()

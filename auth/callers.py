@@ -19,8 +19,6 @@ from domain.refusal import Refusal
 # Where Microsoft Entra ID publishes a tenant's signing keys (sovereign clouds and tests use another host).
 DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
 OBJECT_ID_CLAIMS = ("oid", "http://schemas.microsoft.com/identity/claims/objectidentifier")
-GROUP_CLAIMS = ("groups",)
-ROLE_CLAIMS = ("roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role")
 
 
 class AuthenticationError(Refusal):
@@ -36,7 +34,6 @@ class AuthenticationError(Refusal):
 class Caller:
     user_id: str | None  # the Entra object id (oid); None only when anonymous
     groups: frozenset[str] = field(default_factory=frozenset)
-    roles: frozenset[str] = field(default_factory=frozenset)
     anonymous: bool = False
     groups_overage: bool = False  # the token says "too many groups to list" instead of listing them
 
@@ -59,7 +56,6 @@ def caller_from_claims(claims: Mapping[str, object]) -> Caller:
     return Caller(
         user_id=user_id,
         groups=frozenset(_strings(claims.get("groups"))),
-        roles=frozenset(_strings(claims.get("roles"))),
         groups_overage=overage,
     )
 
@@ -75,13 +71,11 @@ def caller_from_app_service_principal(header_value: str | None) -> Caller:
             raise TypeError("claims is not a list")
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise AuthenticationError("InvalidToken", "The authenticated principal header is malformed.") from None
-    role_type = principal.get("role_typ")
     values: dict[str, list[str]] = {}
     for claim in claims:
         if isinstance(claim, dict) and isinstance(claim.get("typ"), str) and isinstance(claim.get("val"), str):
-            typ = "roles" if claim["typ"] in (*ROLE_CLAIMS, role_type) else claim["typ"]
-            values.setdefault(typ, []).append(claim["val"])
-    flat = {name: (vals if name in ("groups", "roles") else vals[0]) for name, vals in values.items()}
+            values.setdefault(claim["typ"], []).append(claim["val"])
+    flat = {name: (vals if name == "groups" else vals[0]) for name, vals in values.items()}
     return caller_from_claims(flat)
 
 

@@ -13,15 +13,16 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from functools import lru_cache
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from auth.callers import DEFAULT_AUTHORITY_HOST
-from domain.polling_schedule import PollingPolicy, worst_case_checks
+from config.per_process import per_process
+from content_understanding.models import DEFAULT_API_VERSION
+from domain.polling_schedule import PollingPolicy
+from domain.times import parse_time
 from input_files.sas_urls import CONTAINER_LAYOUTS, PER_SCOPE_LAYOUT
 
-DEFAULT_API_VERSION = "2025-11-01"
 # Retired previews: the service no longer answers them, and their pro mode (several inputs in one request) is gone.
 RETIRED_API_VERSIONS = frozenset({"2024-12-01-preview", "2025-05-01-preview"})
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -29,8 +30,6 @@ AUTH_MODES = ("entra", "appservice", "none")
 TASK_HUB_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,44}$")
 SIMULATOR_KEY = "local-simulator-key"  # the example settings' key for the local simulator; never valid in Azure
 ORIGIN_PATTERN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
-# Each status check adds about four history events; past a few hundred the replays get slow.
-MAX_CHECKS_PER_ANALYSIS = 300
 
 
 class SettingsError(ValueError):
@@ -43,9 +42,10 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
+    """The validated settings; _read_all gives every field its value (and its default)."""
+
     content_understanding_endpoint: str
     content_understanding_key: str | None
-    content_understanding_api_version: str
     analysis_timeout_seconds: float
     poll_initial_interval_seconds: float
     poll_max_interval_seconds: float
@@ -56,22 +56,22 @@ class Settings:
     input_sas_ttl_seconds: int
     max_input_files: int
     max_request_bytes: int
-    durable_task_hub_name: str = "ContentAnalysis"
-    environment: str = "Production"
-    auth_mode: str = "entra"
-    auth_tenant_id: str | None = None
-    auth_audiences: tuple[str, ...] = ()
-    auth_authority_host: str = DEFAULT_AUTHORITY_HOST
-    input_container_layout: str = "per-scope"
-    allowed_input_hosts: tuple[str, ...] = ()
-    legacy_results_lookup: bool = False
-    legacy_lookup_per_minute: int = 10
-    legacy_results_cutover: datetime | None = None
-    cors_allowed_origins: tuple[str, ...] = ()
-    file_analysis_parallelism: int = 4
-    duration_model_store: str | None = None
-    duration_model_connection_string: str | None = None
-    poll_target_lag_seconds: float = 3.0
+    durable_task_hub_name: str
+    environment: str
+    auth_mode: str
+    auth_tenant_id: str | None
+    auth_audiences: tuple[str, ...]
+    auth_authority_host: str
+    input_container_layout: str
+    allowed_input_hosts: tuple[str, ...]
+    legacy_results_lookup: bool
+    legacy_lookup_per_minute: int
+    legacy_results_cutover: datetime | None
+    cors_allowed_origins: tuple[str, ...]
+    file_analysis_parallelism: int
+    duration_model_store: str | None
+    duration_model_connection_string: str | None
+    poll_target_lag_seconds: float
 
     @property
     def is_development(self) -> bool:
@@ -156,12 +156,10 @@ class _Reader:
         raw = self.text(name)
         if raw is None:
             return None
-        try:
-            value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except ValueError:
+        value = parse_time(raw)
+        if value is None:
             self.problems.append(f"{name} must be an ISO 8601 time such as 2026-12-01T00:00:00Z, got {raw!r}")
-            return None
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value
 
     def url(self, name: str, *, required: bool) -> str | None:
         raw = self.text(name)
@@ -201,7 +199,7 @@ def known_setting_names() -> tuple[str, ...]:
 
 
 def required_setting_names() -> tuple[str, ...]:
-    """The settings without which the app refuses to start."""
+    """The settings without which the app refuses to start (tests/infra checks the deployment sets each one)."""
     read = _Reader({})
     _read_all(read)
     return tuple(read.required)
@@ -215,8 +213,6 @@ def _read_all(read: _Reader) -> Settings:
     settings = Settings(
         content_understanding_endpoint=read.url("CONTENT_UNDERSTANDING_ENDPOINT", required=True) or "",
         content_understanding_key=read.text("CONTENT_UNDERSTANDING_KEY"),
-        content_understanding_api_version=read.text("CONTENT_UNDERSTANDING_API_VERSION", DEFAULT_API_VERSION)
-        or DEFAULT_API_VERSION,
         analysis_timeout_seconds=read.number("ANALYSIS_TIMEOUT_SECONDS", 300, minimum=1, maximum=24 * 3600),
         poll_initial_interval_seconds=read.number("POLL_INITIAL_INTERVAL_SECONDS", 10, minimum=0.1, maximum=600),
         poll_max_interval_seconds=read.number("POLL_MAX_INTERVAL_SECONDS", 10, minimum=0.1, maximum=3600),
@@ -245,8 +241,26 @@ def _read_all(read: _Reader) -> Settings:
         duration_model_connection_string=read.text("DURATION_MODEL_STORAGE_CONNECTION_STRING"),
         poll_target_lag_seconds=read.number("POLL_TARGET_LAG_SECONDS", 3, minimum=0.01, maximum=600),
     )
+    # Deployments set it (infra/main.bicep, the example settings), but the app speaks one version only
+    # (DEFAULT_API_VERSION): the setting is read to refuse any other value with the reason, and nothing more.
+    _check_api_version(read.text("CONTENT_UNDERSTANDING_API_VERSION"), read.problems)
     _check_consistency(settings, read.problems)
     return settings
+
+
+def _check_api_version(version: str | None, problems: list[str]) -> None:
+    if version is None or version == DEFAULT_API_VERSION:
+        return
+    if version in RETIRED_API_VERSIONS:
+        problems.append(
+            f"CONTENT_UNDERSTANDING_API_VERSION {version} was retired on 2026-07-15 (with its pro mode); use the GA "
+            f"version {DEFAULT_API_VERSION}"
+        )
+    else:
+        problems.append(
+            f"CONTENT_UNDERSTANDING_API_VERSION must be {DEFAULT_API_VERSION} (the GA version this app speaks), "
+            f"got {version!r}"
+        )
 
 
 def _check_consistency(settings: Settings, problems: list[str]) -> None:
@@ -258,23 +272,8 @@ def _check_consistency(settings: Settings, problems: list[str]) -> None:
             "DURABLE_TASK_HUB_NAME must be 3-45 letters and digits starting with a letter, "
             f"got {settings.durable_task_hub_name!r}"
         )
-    if settings.content_understanding_api_version in RETIRED_API_VERSIONS:
-        problems.append(
-            f"CONTENT_UNDERSTANDING_API_VERSION {settings.content_understanding_api_version} was retired on "
-            f"2026-07-15 (with its pro mode); use the GA version {DEFAULT_API_VERSION}"
-        )
-    elif settings.content_understanding_api_version != DEFAULT_API_VERSION:
-        problems.append(
-            f"CONTENT_UNDERSTANDING_API_VERSION must be {DEFAULT_API_VERSION} (the GA version this app speaks), "
-            f"got {settings.content_understanding_api_version!r}"
-        )
     if settings.poll_initial_interval_seconds > settings.poll_max_interval_seconds:
         problems.append("POLL_INITIAL_INTERVAL_SECONDS must not exceed POLL_MAX_INTERVAL_SECONDS")
-    elif worst_case_checks(settings.polling_policy) > MAX_CHECKS_PER_ANALYSIS:
-        problems.append(
-            f"ANALYSIS_TIMEOUT_SECONDS / POLL_*_INTERVAL_SECONDS allow more than {MAX_CHECKS_PER_ANALYSIS} "
-            "status checks per analysis: raise the intervals or lower the timeout"
-        )
     _check_duration_model_store(settings, problems)
     _check_auth(settings, problems)
     _check_local_only_values(settings, problems)
@@ -343,7 +342,7 @@ def _check_local_only_values(settings: Settings, problems: list[str]) -> None:
         )
 
 
-@lru_cache(maxsize=1)
+@per_process
 def get_settings() -> Settings:
     """The process-wide settings, validated on first use (the app calls this at start-up)."""
     return load_settings()

@@ -7,13 +7,12 @@ from .errors import (
     PermanentServiceError,
     TransientServiceError,
 )
-from .models import DEFAULT_API_VERSION, TERMINAL_STATUSES, AnalysisOperation, AnalysisStatus
+from .models import DEFAULT_API_VERSION, AnalysisOperation, AnalysisStatus
 from .redaction import redact_text, redact_url
 
 __all__ = [
     "COGNITIVE_SERVICES_SCOPE",
     "DEFAULT_API_VERSION",
-    "TERMINAL_STATUSES",
     "AnalysisOperation",
     "AnalysisStatus",
     "ContentUnderstandingClient",

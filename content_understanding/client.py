@@ -225,11 +225,6 @@ class ContentUnderstandingClient:
         )
         return AnalysisOperation(operation_id=operation_id, operation_location=location)
 
-    def delete_result(self, operation: AnalysisOperation | str) -> None:
-        """Mark a result for deletion (204). A 404 raises PermanentServiceError(code e.g. 'NotFound')."""
-        location = operation.operation_location if isinstance(operation, AnalysisOperation) else operation
-        self._call("DELETE", location, params=None, json_body=None, parse=lambda _r: None, retry_ambiguous=True)
-
     # ------------------------------------------------------------------ transport
 
     def _headers(self, request_id: str | None) -> dict[str, str]:

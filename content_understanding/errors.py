@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+from domain.orchestration_data import ErrorDetail
+
+
+def error_detail(code: str, message: str, target: str | None, inner_code: str | None) -> ErrorDetail:
+    """A service error as plain data: code, message, and the target and innererror code when the service sent them."""
+    detail: ErrorDetail = {"code": code, "message": message}
+    if target:
+        detail["target"] = target
+    if inner_code:
+        detail["innerCode"] = inner_code
+    return detail
+
 
 class ContentUnderstandingError(Exception):
     """Base error: `code`/`message` come from the service's error body when it sent one."""
@@ -43,14 +55,9 @@ class ContentUnderstandingError(Exception):
             "inner_code": self.inner_code,
         }
 
-    def detail(self) -> dict:
-        """code, message, target and innererror code as plain data (what the orchestrator records)."""
-        detail = {"code": self.code or _code_for(self.http_status), "message": self.message}
-        if self.target:
-            detail["target"] = self.target
-        if self.inner_code:
-            detail["innerCode"] = self.inner_code
-        return detail
+    def detail(self) -> ErrorDetail:
+        """The refusal as plain data (what the orchestrator records)."""
+        return error_detail(self.code or _code_for(self.http_status), self.message, self.target, self.inner_code)
 
     def __reduce__(self):
         # Keyword-only constructor args would otherwise be lost when the error is pickled across processes.

@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from domain.analysis_outcome import SERVICE_STATUSES
+from domain.orchestration_data import ErrorDetail
+
+from .errors import error_detail
+
+# The one version this app speaks (GA); the retired previews had another request shape.
 DEFAULT_API_VERSION = "2025-11-01"
-TERMINAL_STATUSES = frozenset({"Succeeded", "Failed", "Canceled"})
-KNOWN_STATUSES = ("NotStarted", "Running", "Succeeded", "Failed", "Canceled")
-_CANONICAL_BY_LOWER = {name.lower(): name for name in KNOWN_STATUSES}
+_CANONICAL_BY_LOWER = {name.lower(): name for name in SERVICE_STATUSES}
 
 
 def canonical_status(raw: str) -> str:
@@ -36,17 +40,10 @@ class AnalysisStatus:
     error_target: str | None = None
     error_inner_code: str | None = None
 
-    @property
-    def is_terminal(self) -> bool:
-        return self.status in TERMINAL_STATUSES
-
-    def error_detail(self) -> dict | None:
-        """The service's error as plain data (code, message, target, innererror code), None without one."""
+    def error_detail(self) -> ErrorDetail | None:
+        """The failed analysis's error as plain data; None without one."""
         if not (self.error_code or self.error_message):
             return None
-        detail = {"code": self.error_code or "AnalysisFailed", "message": self.error_message or ""}
-        if self.error_target:
-            detail["target"] = self.error_target
-        if self.error_inner_code:
-            detail["innerCode"] = self.error_inner_code
-        return detail
+        return error_detail(
+            self.error_code or "AnalysisFailed", self.error_message or "", self.error_target, self.error_inner_code
+        )

@@ -6,7 +6,7 @@ import email.utils
 import random
 import time
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import timezone
 
 RETRIABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 # The service may have acted on the request before answering these (or before the socket went quiet).
@@ -44,9 +44,3 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
         when = when.replace(tzinfo=timezone.utc)
     current = now if now is not None else time.time()
     return max(when.timestamp() - current, 0.0)
-
-
-def http_date(seconds_from_now: float) -> str:
-    """Format an HTTP-date (used by tests and the simulator)."""
-    moment = datetime.fromtimestamp(time.time() + seconds_from_now, tz=timezone.utc)
-    return email.utils.format_datetime(moment, usegmt=True)

@@ -1,4 +1,4 @@
-"""The one result shape both activities return, so the orchestrator handles trouble in one way.
+"""The one result shape the activities return, so the orchestrator handles trouble in one way.
 
 An activity never raises for service trouble: it answers `ok` with a value, `transient` (trying again
 later may work; the service's Retry-After rides along) or `permanent` (the service refused; repeating the
@@ -8,6 +8,9 @@ same request will not help). Plain JSON, because it is written into the orchestr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from domain.orchestration_data import ErrorDetail
 
 OK = "ok"
 TRANSIENT = "transient"
@@ -17,20 +20,20 @@ PERMANENT = "permanent"
 @dataclass(frozen=True)
 class ActivityResult:
     kind: str
-    value: dict | None = None
-    error: dict | None = None  # {"code", "message", "target"?, "innerCode"?}
+    value: Any = None  # the activity's answer: SubmitAccepted, CheckedStatus, ... (domain.orchestration_data)
+    error: ErrorDetail | None = None
     retry_after: float | None = None
 
     @classmethod
-    def ok(cls, value: dict) -> ActivityResult:
+    def ok(cls, value: Any) -> ActivityResult:
         return cls(OK, value=value)
 
     @classmethod
-    def transient(cls, error: dict, retry_after: float | None = None) -> ActivityResult:
+    def transient(cls, error: ErrorDetail, retry_after: float | None = None) -> ActivityResult:
         return cls(TRANSIENT, error=error, retry_after=retry_after)
 
     @classmethod
-    def permanent(cls, error: dict) -> ActivityResult:
+    def permanent(cls, error: ErrorDetail) -> ActivityResult:
         return cls(PERMANENT, error=error)
 
     @property
@@ -41,14 +44,8 @@ class ActivityResult:
         return {"kind": self.kind, "value": self.value, "error": self.error, "retryAfter": self.retry_after}
 
     @classmethod
-    def from_dict(cls, data: object) -> ActivityResult:
-        """Read an activity's answer; anything unreadable counts as a transient failure, never a crash."""
-        if not isinstance(data, dict) or data.get("kind") not in (OK, TRANSIENT, PERMANENT):
-            return cls.transient({"code": "MalformedActivityResult", "message": "The activity answered nonsense."})
+    def from_dict(cls, data: dict) -> ActivityResult:
+        """An answer our activities wrote with to_dict."""
         retry_after = data.get("retryAfter")
-        return cls(
-            data["kind"],
-            value=data.get("value"),
-            error=data.get("error"),
-            retry_after=float(retry_after) if isinstance(retry_after, int | float) else None,
-        )
+        retry_after = float(retry_after) if retry_after is not None else None
+        return cls(data["kind"], value=data.get("value"), error=data.get("error"), retry_after=retry_after)

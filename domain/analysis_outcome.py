@@ -10,13 +10,18 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from domain.orchestration_data import AnalysisOutput, ErrorDetail, FileState, InputFile, Progress
+
 SUCCEEDED = "succeeded"
 FAILED = "failed"
 CANCELED = "canceled"
 TIMEOUT = "timeout"
 
+# Content Understanding's statuses, spelled as the service spells them, in the order an analysis goes through
+# them; the last three are terminal.
+SERVICE_STATUSES = ("NotStarted", "Running", "Succeeded", "Failed", "Canceled")
 _OUTCOME_BY_SERVICE_STATUS = {"succeeded": SUCCEEDED, "failed": FAILED, "canceled": CANCELED}
-_SERVICE_STATUS_ORDER = ("NotStarted", "Running", "Succeeded")
+_PROGRESS_ORDER = SERVICE_STATUSES[:3]
 
 
 def outcome_for_service_status(service_status: str | None) -> str | None:
@@ -24,7 +29,7 @@ def outcome_for_service_status(service_status: str | None) -> str | None:
     return _OUTCOME_BY_SERVICE_STATUS.get((service_status or "").lower())
 
 
-def new_file_states(count: int) -> list[dict]:
+def new_file_states(count: int) -> list[FileState]:
     """One record per input file, in input order."""
     return [
         {"serviceOperationId": None, "operationLocation": None, "serviceStatus": None, "error": None}
@@ -32,30 +37,30 @@ def new_file_states(count: int) -> list[dict]:
     ]
 
 
-def operation_outcome(files: list[dict]) -> tuple[str | None, int | None]:
+def operation_outcome(files: list[FileState]) -> tuple[str | None, int | None]:
     """(outcome, index of the file that decided it): failed or canceled as soon as one file is; succeeded
     when all are; (None, None) while any is still going."""
     for index, file in enumerate(files):
-        outcome = outcome_for_service_status(file.get("serviceStatus"))
+        outcome = outcome_for_service_status(file["serviceStatus"])
         if outcome in (FAILED, CANCELED):
             return outcome, index
-    if files and all(outcome_for_service_status(f.get("serviceStatus")) == SUCCEEDED for f in files):
+    if files and all(outcome_for_service_status(f["serviceStatus"]) == SUCCEEDED for f in files):
         return SUCCEEDED, None
     return None, None
 
 
-def operation_service_status(files: list[dict]) -> str | None:
+def operation_service_status(files: list[FileState]) -> str | None:
     """One service status for the whole operation: the least advanced of its files."""
-    statuses = [f.get("serviceStatus") for f in files if f.get("serviceStatus")]
+    statuses = [f["serviceStatus"] for f in files if f["serviceStatus"]]
     if not statuses:
         return None
     for status in statuses:
-        if status not in _SERVICE_STATUS_ORDER:
+        if status not in _PROGRESS_ORDER:
             return status  # Failed / Canceled / something new: show it
-    return min(statuses, key=_SERVICE_STATUS_ORDER.index)
+    return min(statuses, key=_PROGRESS_ORDER.index)
 
 
-def describe_input(item: dict) -> str:
+def describe_input(item: InputFile) -> str:
     """How an input is named in messages and logs: the file id, or the URL without its query (SAS lives there)."""
     if "fileId" in item:
         return str(item["fileId"])
@@ -73,7 +78,7 @@ MODEL_DEPLOYMENTS_HINT = (
 )
 
 
-def service_error_hint(error: dict) -> str:
+def service_error_hint(error: ErrorDetail) -> str:
     """What an operator should do about a service error we recognise; empty when we have nothing to add."""
     inner = str(error.get("innerCode") or "")
     if inner == "ModelDeploymentNotFound" or error.get("target") == "modelDeployments":
@@ -81,15 +86,17 @@ def service_error_hint(error: dict) -> str:
     return ""
 
 
-def file_error(index: int, item: dict, error: dict | None, default_code: str = "AnalysisFailed") -> dict:
+def file_error(
+    index: int, item: InputFile, error: ErrorDetail | None, default_code: str = "AnalysisFailed"
+) -> ErrorDetail:
     """The operation's error when one file decided it: names the file and keeps the service's code."""
-    error = dict(error or {})
+    error = error or {}
     code = str(error.get("code") or default_code)
     detail = str(error.get("message") or "The analysis failed.")
     inner = error.get("innerCode")
     reason = f"{code}/{inner}" if inner else code
     message = f"inputFiles[{index}] ({describe_input(item)}) failed: {detail} [{reason}]{service_error_hint(error)}"
-    result = {"code": code, "message": message, "file": index}
+    result: ErrorDetail = {"code": code, "message": message, "file": index}
     for key in ("target", "innerCode"):
         if error.get(key):
             result[key] = error[key]
@@ -100,49 +107,50 @@ def analysis_output(
     outcome: str,
     *,
     analyzer_id: str,
-    files: list[dict],
+    files: list[FileState],
     checks: int,
     elapsed_seconds: float,
     completed_at: str,
-    error: dict | None = None,
-) -> dict:
-    """The orchestration's output. It never holds the analysis result: that is read from the service on
-    GET (results can be megabytes; the history should not carry them)."""
+    error: ErrorDetail | None = None,
+) -> AnalysisOutput:
+    """The orchestration's output (never the analysis result); `error` says why when it did not succeed."""
     return {
         "outcome": outcome,
         "analyzerId": analyzer_id,
-        "files": [{k: f.get(k) for k in ("serviceOperationId", "operationLocation", "serviceStatus")} for f in files],
+        "files": [
+            {
+                "serviceOperationId": f["serviceOperationId"],
+                "operationLocation": f["operationLocation"],
+                "serviceStatus": f["serviceStatus"],
+            }
+            for f in files
+        ],
         "checks": checks,
         "elapsedSeconds": round(elapsed_seconds, 3),
         "completedAt": completed_at,
-        "error": None if outcome == SUCCEEDED else (error or default_error(outcome)),
+        "error": None if outcome == SUCCEEDED else error,
     }
 
 
-def default_error(outcome: str) -> dict:
-    messages = {
-        FAILED: ("AnalysisFailed", "The analysis failed."),
-        CANCELED: ("Canceled", "The analysis was canceled."),
-        TIMEOUT: ("Timeout", "The analysis did not finish in time."),
-    }
-    code, message = messages.get(outcome, ("AnalysisFailed", "The analysis failed."))
-    return {"code": code, "message": message}
+def timeout_error(timeout_seconds: float) -> ErrorDetail:
+    """Why an operation ended as TIMEOUT."""
+    return {"code": "Timeout", "message": f"The analysis did not finish within {timeout_seconds:g} seconds."}
 
 
 def progress_status(
     phase: str,
     *,
-    files: list[dict],
+    files: list[FileState],
     checks: int,
     last_checked_at: str | None,
     elapsed_seconds: float,
     outcome: str | None = None,
-    last_error: dict | None = None,
+    last_error: ErrorDetail | None = None,
     next_check_at: str | None = None,
     expected_completion_at: str | None = None,
-) -> dict:
+) -> Progress:
     """The orchestration's custom status: a few fields, never the result (custom status is capped at 16 KB)."""
-    status = {
+    status: Progress = {
         "phase": phase,
         "serviceStatus": operation_service_status(files),
         "outcome": outcome,
@@ -150,7 +158,7 @@ def progress_status(
         "lastCheckedAt": last_checked_at,
         "elapsedSeconds": round(elapsed_seconds, 3),
         "filesTotal": len(files),
-        "filesDone": sum(1 for f in files if outcome_for_service_status(f.get("serviceStatus")) is not None),
+        "filesDone": sum(1 for f in files if outcome_for_service_status(f["serviceStatus"]) is not None),
     }
     if next_check_at and phase == "polling":
         status["nextCheckAt"] = next_check_at

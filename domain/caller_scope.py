@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from domain.orchestration_data import Scope
 from domain.refusal import Refusal
 
 GROUP_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -19,7 +20,7 @@ class ScopeError(Refusal):
     """400 for a malformed X-Group-ID, 403 for a group the identity does not grant."""
 
 
-def scope_for(caller, group_header: str | None) -> dict:
+def scope_for(caller, group_header: str | None) -> Scope:
     """{"kind": "group" | "user" | "anonymous", "id": ...} for this caller and X-Group-ID header."""
     if group_header is not None:
         if not GROUP_ID_PATTERN.fullmatch(group_header):
@@ -40,11 +41,12 @@ def scope_for(caller, group_header: str | None) -> dict:
     return {"kind": "user", "id": str(caller.user_id)}
 
 
-def scope_key(scope: dict | None) -> str:
-    """A stable text for a scope (idempotency ids, comparisons); never a token."""
+def scope_key(scope: Scope | None) -> str:
+    """A stable text for a scope (idempotency ids, comparisons, the `scope` property of log records); never a
+    token, only object ids."""
     scope = scope or {"kind": "anonymous", "id": ""}
     return f"{scope.get('kind')}:{scope.get('id')}"
 
 
-def same_scope(stored: object, caller_scope: dict) -> bool:
+def same_scope(stored: object, caller_scope: Scope) -> bool:
     return isinstance(stored, dict) and scope_key(stored) == scope_key(caller_scope)

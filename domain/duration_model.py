@@ -80,12 +80,6 @@ def observe(model: dict | None, analyzer_id: str, bucket: str, observations: lis
     return result
 
 
-def observation_count(model: dict | None, bucket: str) -> int:
-    if not _valid(model):
-        return 0
-    return len((model["buckets"].get(bucket) or {}).get("observations") or [])
-
-
 def quantiles(model: dict | None, bucket: str) -> list[tuple[float, float]] | None:
     """(probability, seconds) pairs at QUANTILE_PROBABILITIES for the size bucket, else for `all`; None when
     neither is warm (fewer than MIN_OBSERVATIONS)."""
@@ -150,15 +144,6 @@ def _mixture_quantiles(components: list[tuple[float, float, float]]) -> list[tup
         else:
             result.append((p, points[-1]))
     return result
-
-
-def median_seconds(pairs: list[tuple[float, float]] | None) -> float | None:
-    if not pairs:
-        return None
-    for p, seconds in pairs:
-        if p >= 0.5:
-            return seconds
-    return pairs[-1][1]
 
 
 def _weighted_quantile(values: list[float], weights: list[float], q: float) -> float:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.analysis_outcome import CANCELED, FAILED, SUCCEEDED, TIMEOUT, outcome_for_service_status
+from domain.orchestration_data import ErrorDetail, Progress
+from domain.times import parse_time
 
 MAX_RETRY_AFTER_SECONDS = 10
 # A check that is overdue (the backend picks timers up late: the Azure Storage provider polls its queues with
@@ -102,7 +104,7 @@ def processing_answer(
     operation_id: str,
     analyzer_id: str,
     elapsed_seconds: float,
-    progress: dict | None,
+    progress: Progress | dict | None,
     retry_after_seconds: int,
     now: datetime | None = None,
 ) -> HttpAnswer:
@@ -111,7 +113,7 @@ def processing_answer(
     Once that check is overdue, the seconds it is late, between OVERDUE_RETRY_AFTER_FLOOR_SECONDS and the
     maximum: a late backend is asked less and less often instead of every second."""
     progress = progress or {}
-    next_check = _parse_time(progress.get("nextCheckAt"))
+    next_check = parse_time(progress.get("nextCheckAt"))
     if next_check is not None and now is not None:
         seconds = (next_check - now).total_seconds() + 0.5
         if seconds > 0:
@@ -202,8 +204,7 @@ def answer_for_orchestration(
 def answer_for_service_status(
     service_status: str,
     body: dict | None,
-    error_code: str | None,
-    error_message: str | None,
+    error: ErrorDetail | None,
     operation_id: str,
     analyzer_id: str,
     retry_after_seconds: int,
@@ -215,7 +216,6 @@ def answer_for_service_status(
         return processing_answer(operation_id, analyzer_id, 0.0, progress, retry_after_seconds)
     if outcome == SUCCEEDED and isinstance(body, dict):
         return HttpAnswer(200, body)
-    error = {"code": error_code, "message": error_message} if error_code or error_message else None
     return ended_answer(outcome, error, operation_id, 0.0)
 
 
@@ -233,16 +233,6 @@ def merged_result(operation_id: str, bodies: list[dict]) -> dict:
     for body in bodies:
         _add_usage(usage, body.get("usage") if isinstance(body.get("usage"), dict) else {})
     return {"id": operation_id, "status": "Succeeded", "result": merged, "usage": usage}
-
-
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else None
 
 
 def _add_usage(total: dict, usage: dict) -> None:

@@ -5,24 +5,14 @@ the store: `file:<folder>` (local development only) or `https://<account>.blob.c
 (Azure Blob Storage, ETag-guarded updates). Unset: no model, the cold schedule always.
 """
 
-from duration_models.access import (
-    STALE,
-    cached_quantiles,
-    duration_model_store,
-    fresh_quantiles,
-    record_observations,
-    reset_duration_models,
-)
+from duration_models.access import duration_model_store, model_quantiles, record_observations
 from duration_models.store import DurationModelStore, StoreConflict, StoreError
 
 __all__ = [
-    "STALE",
     "DurationModelStore",
     "StoreConflict",
     "StoreError",
-    "cached_quantiles",
     "duration_model_store",
-    "fresh_quantiles",
+    "model_quantiles",
     "record_observations",
-    "reset_duration_models",
 ]

@@ -1,30 +1,25 @@
-"""The process-wide store and the starter's short cache of plans' inputs.
+"""The process-wide store, and the one cache in front of it: each analyzer's model read at most once a minute.
 
 A POST reads the analyzer's model at most once per CACHE_SECONDS per process, so it costs no storage call
-most of the time; a failing store never fails a POST (the cold schedule, logged once per failure streak).
+most of the time; a failing store never fails a POST (the cold schedule; asked again after
+FAILURE_RETRY_SECONDS, with one warning per failed read).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from pathlib import Path
 
+from config.per_process import Expiring, per_process
 from config.settings import get_settings
 from domain.duration_model import observe, quantiles
-from duration_models.store import DurationModelStore, StoreError
+from duration_models.store import DurationModelStore
 
 CACHE_SECONDS = 60.0
 FAILURE_RETRY_SECONDS = 10.0
 
 log = logging.getLogger("analysis.duration_models")
-_lock = threading.Lock()
-_store: DurationModelStore | None = None
-_store_built = False
-_cache: dict[str, tuple[float, dict | None]] = {}
-_quantiles: dict[tuple[str, str], tuple[float, list | None]] = {}
-_failing = False
+_documents: Expiring[dict | None] = Expiring(CACHE_SECONDS)
 
 
 def build_store(location: str | None, connection_string: str | None = None) -> DurationModelStore | None:
@@ -39,54 +34,28 @@ def build_store(location: str | None, connection_string: str | None = None) -> D
     return BlobStore(location, connection_string)
 
 
+@per_process
 def duration_model_store() -> DurationModelStore | None:
     """The configured store (DURATION_MODEL_STORE), None when unset."""
-    global _store, _store_built
-    if not _store_built:
-        with _lock:
-            if not _store_built:
-                settings = get_settings()
-                _store = build_store(settings.duration_model_store, settings.duration_model_connection_string)
-                _store_built = True
-    return _store
+    settings = get_settings()
+    return build_store(settings.duration_model_store, settings.duration_model_connection_string)
 
 
-STALE = object()
-
-
-def fresh_quantiles(analyzer_id: str, bucket: str, now: float | None = None) -> object:
-    """The cached quantiles without any I/O, or STALE when they must be read (then call cached_quantiles)."""
-    entry = _quantiles.get((analyzer_id, bucket))
-    now = time.monotonic() if now is None else now
-    return entry[1] if entry is not None and entry[0] > now else STALE
-
-
-def cached_quantiles(analyzer_id: str, bucket: str, now: float | None = None) -> list | None:
-    """The model's quantiles for this analyzer and size bucket, read at most once per CACHE_SECONDS; None when
-    cold, unset or failing."""
-    global _failing
+def model_quantiles(analyzer_id: str, bucket: str, now: float | None = None) -> list | None:
+    """The model's quantiles for this analyzer and size bucket; None when cold, unset or failing. Blocks on
+    storage at most once per CACHE_SECONDS per analyzer: call it from a thread."""
     store = duration_model_store()
     if store is None:
         return None
-    now = time.monotonic() if now is None else now
-    entry = _quantiles.get((analyzer_id, bucket))
-    if entry is not None and entry[0] > now:
-        return entry[1]
-    cached = _cache.get(analyzer_id)
-    if cached is None or cached[0] <= now:
+
+    def read() -> tuple[dict | None, float | None]:
         try:
-            document = store.read(analyzer_id)
-            _failing = False
-            cached = (now + CACHE_SECONDS, document)
-        except (StoreError, Exception) as exc:
-            if not _failing:
-                log.warning("[AnalyzeContent] Duration models unavailable, cold schedule meanwhile: %s", exc)
-            _failing = True
-            cached = (now + FAILURE_RETRY_SECONDS, None)
-        _cache[analyzer_id] = cached
-    value = quantiles(cached[1], bucket)
-    _quantiles[(analyzer_id, bucket)] = (cached[0], value)
-    return value
+            return store.read(analyzer_id), None
+        except Exception as exc:  # StoreError, or the storage SDK's own: the cold schedule meanwhile
+            log.warning("[AnalyzeContent] Duration models unavailable, cold schedule meanwhile: %s", exc)
+            return None, FAILURE_RETRY_SECONDS
+
+    return quantiles(_documents.get(analyzer_id, read, now), bucket)
 
 
 def record_observations(analyzer_id: str, bucket: str, observations: list) -> bool:
@@ -96,12 +65,3 @@ def record_observations(analyzer_id: str, bucket: str, observations: list) -> bo
         return False
     store.update(analyzer_id, lambda current: observe(current, analyzer_id, bucket, observations))
     return True
-
-
-def reset_duration_models() -> None:
-    """Forget the store and the caches (tests that change settings)."""
-    global _store, _store_built, _failing
-    with _lock:
-        _store, _store_built, _failing = None, False, False
-        _cache.clear()
-        _quantiles.clear()

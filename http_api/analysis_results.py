@@ -19,11 +19,12 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from auth.callers import Caller
+from config.per_process import per_process
 from config.service_clients import content_understanding_client
 from config.settings import get_settings
 from content_understanding import PermanentServiceError, TransientServiceError
 from domain.analyze_request import check_analyzer_id
-from domain.caller_scope import same_scope
+from domain.caller_scope import same_scope, scope_key
 from domain.operation_ids import client_request_id, is_well_formed_operation_id, may_be_service_operation_id
 from domain.rate_limit import SlidingWindowLimit
 from domain.refusal import Refusal
@@ -38,16 +39,16 @@ from domain.results_contract import (
     processing_answer,
     result_unavailable_answer,
 )
+from domain.times import parse_time
 from http_api.caller import caller_and_scope
 from http_api.responses import answered, decode_json_field
-from observability.log_context import log_context, scope_property
+from observability.log_context import log_context
 
 RESULTS_ROUTE = "pro-mode/content-analyzers/{analyzerId}/results/{operationId}"
 POLL_RETRY_AFTER_SECONDS = 5
 
 bp = df.Blueprint()
 log = logging.getLogger("analysis.http")
-_legacy_limit: SlidingWindowLimit | None = None
 
 
 def _not_found() -> Refusal:
@@ -108,22 +109,13 @@ def _elapsed_seconds(status, now: datetime) -> float:
     new. createdTime is the fallback only for an input without acceptedAt (started before it existed).
     """
     job = decode_json_field(status.input_)
-    accepted = _utc(_parse_time(job.get("acceptedAt")) if isinstance(job, dict) else None)
+    accepted = parse_time(job.get("acceptedAt")) if isinstance(job, dict) else None
     start = accepted or _utc(status.created_time)
     if start is None:
         return 0.0
     runtime_status = status.runtime_status.value if status.runtime_status else "Pending"
     end = now if runtime_status in RUNNING_RUNTIME_STATUSES else (_utc(status.last_updated_time) or now)
     return max((end - start).total_seconds(), 0.0)
-
-
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 @bp.route(route=RESULTS_ROUTE, methods=["GET"])
@@ -134,7 +126,7 @@ async def get_analysis_results(req: func.HttpRequest, client: df.DurableOrchestr
 
 async def _results(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> HttpAnswer:
     asked = await _identified(req)
-    with log_context(operationId=asked.operation_id, analyzerId=asked.analyzer_id, scope=scope_property(asked.scope)):
+    with log_context(operationId=asked.operation_id, analyzerId=asked.analyzer_id, scope=scope_key(asked.scope)):
         return await _answer(client, asked)
 
 
@@ -203,7 +195,7 @@ async def _legacy_lookup(asked: Identified) -> HttpAnswer:
     operation_id = asked.operation_id
     if not settings.legacy_results_lookup or asked.caller.anonymous or not may_be_service_operation_id(operation_id):
         raise _not_found()
-    wait = _legacy_limiter(settings.legacy_lookup_per_minute).try_acquire(asked.caller.key, time.monotonic())
+    wait = _legacy_limiter().try_acquire(asked.caller.key, time.monotonic())
     if wait is not None:
         message = "Too many lookups of unknown operations; try again later."
         raise Refusal(429, "TooManyRequests", message, {"Retry-After": str(max(int(wait + 0.999), 1))})
@@ -231,8 +223,7 @@ async def _legacy_lookup(asked: Identified) -> HttpAnswer:
     return answer_for_service_status(
         status.status,
         status.body,
-        status.error_code,
-        status.error_message,
+        status.error_detail(),
         operation_id,
         asked.analyzer_id,
         POLL_RETRY_AFTER_SECONDS,
@@ -243,20 +234,14 @@ def _created_before(body: dict | None, cutover: datetime | None) -> bool:
     """Only a result whose createdAt proves it predates the cutover is a legacy operation."""
     result = body.get("result") if isinstance(body, dict) else None
     created = result.get("createdAt") if isinstance(result, dict) else None
-    if cutover is None or not isinstance(created, str):
-        return False
-    try:
-        moment = datetime.fromisoformat(created.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)) < cutover
+    moment = parse_time(created)
+    return cutover is not None and moment is not None and moment < cutover
 
 
-def _legacy_limiter(per_minute: int) -> SlidingWindowLimit:
-    global _legacy_limit
-    if _legacy_limit is None or _legacy_limit.limit != per_minute:
-        _legacy_limit = SlidingWindowLimit(per_minute)
-    return _legacy_limit
+@per_process
+def _legacy_limiter() -> SlidingWindowLimit:
+    """Lookups of unknown operations per caller and minute (LEGACY_LOOKUP_PER_MINUTE), counted in this process."""
+    return SlidingWindowLimit(get_settings().legacy_lookup_per_minute)
 
 
 @bp.route(route=RESULTS_ROUTE, methods=["DELETE"])

@@ -22,13 +22,13 @@ from domain.analyze_request import (
 from domain.caller_scope import same_scope, scope_key
 from domain.duration_model import size_bucket
 from domain.operation_ids import idempotent_operation_id, new_operation_id, request_fingerprint
+from domain.orchestration_data import AnalysisJob, Scope
 from domain.polling_schedule import PollingPolicy, planned_policy
 from domain.refusal import Refusal
 from domain.results_contract import HttpAnswer, submitted_answer
-from duration_models import STALE, cached_quantiles, fresh_quantiles
+from duration_models import model_quantiles
 from http_api.caller import caller_and_scope
 from http_api.responses import answered, decode_json_field
-from observability.log_context import scope_property
 from orchestrators.analysis_orchestrator import ORCHESTRATOR_NAME
 
 SUBMITTED_RETRY_AFTER_SECONDS = 5
@@ -79,9 +79,9 @@ def _validated(req: func.HttpRequest, analyzer_id: str, settings: Settings) -> A
 
 async def _start(
     client: df.DurableOrchestrationClient,
-    job: dict,
+    job: AnalysisJob,
     analyzer_id: str,
-    scope: dict,
+    scope: Scope,
     idempotency_key: str | None,
 ) -> HttpAnswer:
     """Start the orchestration, or find the one an Idempotency-Key already started in this scope."""
@@ -116,25 +116,25 @@ async def _start(
             "event": "analysis.started",
             "operationId": operation_id,
             "analyzerId": analyzer_id,
-            "scope": scope_property(scope),
+            "scope": scope_key(scope),
             "files": len(job["inputs"]),
         },
     )
     return submitted_answer(operation_id, analyzer_id, SUBMITTED_RETRY_AFTER_SECONDS)
 
 
-def _is_this_start(stored, job: dict) -> bool:
+def _is_this_start(stored, job: AnalysisJob) -> bool:
     """Whether the stored input is this request's own (same fingerprint, scope and accept time)."""
     previous = decode_json_field(stored.input_)
     return (
         isinstance(previous, dict)
         and previous.get("fingerprint") == job["fingerprint"]
-        and previous.get("acceptedAt") == job["acceptedAt"]
+        and previous.get("acceptedAt") == job.get("acceptedAt")
         and same_scope(previous.get("scope"), job["scope"])
     )
 
 
-def _answer_for_existing(existing, job: dict, operation_id: str, analyzer_id: str) -> HttpAnswer:
+def _answer_for_existing(existing, job: AnalysisJob, operation_id: str, analyzer_id: str) -> HttpAnswer:
     """The same request again gets the same operation; a different request with the same key is refused."""
     previous = decode_json_field(existing.input_) or {}
     if (
@@ -148,44 +148,38 @@ def _answer_for_existing(existing, job: dict, operation_id: str, analyzer_id: st
     return submitted_answer(operation_id, analyzer_id, SUBMITTED_RETRY_AFTER_SECONDS, existing=True)
 
 
-_plans: dict[tuple, PollingPolicy] = {}
-
-
 async def _learned_policy(request: AnalyzeRequest, settings: Settings) -> PollingPolicy | None:
     """The polling policy planned from the analyzer's duration model; None (cold) without a store or model.
 
-    The model is read at most once a minute per process (a thread, not the event loop, waits for storage), and
-    the plan is computed once per model version; a failing store answers None, never an error.
+    On a thread, not the event loop: the model is read from storage at most once a minute per process
+    (duration_models.model_quantiles), and planning takes a few milliseconds. A failing store answers None,
+    never an error.
     """
     if settings.duration_model_store is None:
         return None
-    bucket = size_bucket(request.pages)
+
+    def plan() -> PollingPolicy | None:
+        pairs = model_quantiles(request.analyzer_id, size_bucket(request.pages))
+        if not pairs:
+            return None
+        return planned_policy(settings.polling_policy, pairs, settings.poll_target_lag_seconds)
+
     try:
-        pairs = fresh_quantiles(request.analyzer_id, bucket)  # most POSTs: from the cache, no thread, no I/O
-        if pairs is STALE:
-            pairs = await asyncio.to_thread(cached_quantiles, request.analyzer_id, bucket)
+        return await asyncio.to_thread(plan)
     except Exception:
-        log.exception("[AnalyzeContent] Reading the duration model failed; cold schedule")
+        log.exception("[AnalyzeContent] Planning from the duration model failed; cold schedule")
         return None
-    if not pairs:
-        return None
-    key = (tuple(pairs), settings.poll_target_lag_seconds, settings.polling_policy)
-    policy = _plans.get(key)
-    if policy is None:
-        if len(_plans) > 256:
-            _plans.clear()
-        policy = _plans[key] = planned_policy(settings.polling_policy, pairs, settings.poll_target_lag_seconds)
-    return policy
 
 
-def _job_for(request: AnalyzeRequest, scope: dict, settings: Settings, policy: PollingPolicy | None = None) -> dict:
-    """The orchestration input: everything it needs, including the policy, so replays never read settings.
+def _job_for(
+    request: AnalyzeRequest, scope: Scope, settings: Settings, policy: PollingPolicy | None = None
+) -> AnalysisJob:
+    """The orchestration input (domain.orchestration_data.AnalysisJob).
 
     The policy carries the planned checks when a duration model knows the analyzer (the orchestrator follows
     the plan and never reads the model); `durationModel` asks the orchestrator to report the durations back.
-    It holds the caller's scope (never a token) and no SAS URL: those are minted inside the submit activity.
     """
-    job = {
+    job: AnalysisJob = {
         "analyzerId": request.analyzer_id,
         "inputs": list(request.inputs),
         "pages": request.pages,
@@ -194,7 +188,6 @@ def _job_for(request: AnalyzeRequest, scope: dict, settings: Settings, policy: P
         "policy": (policy or settings.polling_policy).to_dict(),
         "parallelism": settings.file_analysis_parallelism,
         "fingerprint": request_fingerprint(request.fingerprint_source()),
-        # When the POST was accepted: elapsed time is counted from here (a backend may reset createdTime).
         "acceptedAt": datetime.now(timezone.utc).isoformat(),
     }
     if settings.duration_model_store is not None:

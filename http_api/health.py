@@ -9,15 +9,15 @@ be reached, since then no operation can start or be read.
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 from datetime import datetime, timezone
 
 import azure.durable_functions as df
 import azure.functions as func
 
+from config.per_process import Expiring
 from config.service_clients import content_understanding_client
 from config.settings import get_settings
+from content_understanding import DEFAULT_API_VERSION
 from domain.results_contract import HttpAnswer
 from http_api.responses import answered, backend_unreachable
 
@@ -25,8 +25,7 @@ HEALTH_CACHE_SECONDS = 30.0
 PROBE_INSTANCE_ID = "health-probe"
 
 bp = df.Blueprint()
-_cache: dict = {}
-_cache_lock = threading.Lock()
+_probes: Expiring[dict] = Expiring(HEALTH_CACHE_SECONDS)
 
 
 @bp.route(route="health", methods=["GET"])
@@ -47,7 +46,7 @@ async def _health(client: df.DurableOrchestrationClient) -> HttpAnswer:
         "app": {
             "authMode": settings.auth_mode,
             "environment": settings.environment,
-            "apiVersion": settings.content_understanding_api_version,
+            "apiVersion": DEFAULT_API_VERSION,
             "credential": "key" if settings.content_understanding_key else "entra",
         },
         "taskHub": task_hub,
@@ -68,10 +67,8 @@ async def _task_hub_state(client: df.DurableOrchestrationClient) -> dict:
 
 def _service_state(now: float | None = None) -> dict:
     """Content Understanding's answer to one cheap authenticated call, at most once per HEALTH_CACHE_SECONDS."""
-    now = time.monotonic() if now is None else now
-    with _cache_lock:
-        if _cache and now - _cache["at"] < HEALTH_CACHE_SECONDS:
-            return _cache["state"]
+
+    def probe() -> tuple[dict, None]:
         reachable, accepted, code = content_understanding_client().probe()
         state = {
             "reachable": reachable,
@@ -80,11 +77,6 @@ def _service_state(now: float | None = None) -> dict:
             "checkedAt": datetime.now(timezone.utc).isoformat(),
             "cachedForSeconds": HEALTH_CACHE_SECONDS,
         }
-        _cache.update(at=now, state=state)
-        return state
+        return state, None
 
-
-def forget_cached_state() -> None:
-    """Tests that change the service behind the app."""
-    with _cache_lock:
-        _cache.clear()
+    return _probes.get("contentUnderstanding", probe, now)

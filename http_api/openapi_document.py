@@ -6,17 +6,18 @@ as stored (the e2e suite checks every answer the app gives against it).
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import azure.functions as func
+
+from config.per_process import per_process
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 
 bp = func.Blueprint()
 
 
-@functools.lru_cache(maxsize=1)
+@per_process
 def openapi_document_bytes() -> bytes:
     """The document's bytes; read from disk on the first call only."""
     return OPENAPI_FILE.read_bytes()

@@ -55,9 +55,9 @@ param pythonVersion string = '3.12'
 @description('Flex Consumption instance memory (MB).')
 param instanceMemoryMB int = 2048
 
-@minValue(1)
+@minValue(40)
 @maxValue(1000)
-@description('Most Flex Consumption instances the app scales out to.')
+@description('Most Flex Consumption instances the app scales out to: 40 to 1000 (Flex Consumption refuses fewer than 40).')
 param maximumInstanceCount int = 40
 
 // ---------------------------------------------------------------------------------------------------
@@ -149,8 +149,9 @@ param authMode string = 'entra'
 @description('Tenant of the app registration callers get tokens for.')
 param authTenantId string = tenant().tenantId
 
-@description('Application (client) id of the app registration that represents this API. Required: appservice validates tokens for it, and entra needs audiences (default api://<authClientId>).')
-param authClientId string = ''
+@minLength(1)
+@description('Required. Application (client) id of the app registration that represents this API: appservice validates tokens for it, entra accepts api://<authClientId> by default. Set it with `azd env set AUTH_CLIENT_ID <application (client) id>` (docs/deploy.md, "App registration").')
+param authClientId string
 
 @description('Audiences accepted in tokens, e.g. api://<client id>. Empty means api://<authClientId> when authClientId is set.')
 param authAudiences array = []
@@ -209,9 +210,9 @@ var durationModelContainerName = 'duration-models'
 var createContentUnderstanding = empty(existingContentUnderstandingResourceId)
 var cuLocation = empty(contentUnderstandingLocation) ? location : contentUnderstandingLocation
 var cuIdParts = split(existingContentUnderstandingResourceId, '/')
-var effectiveAudiences = !empty(authAudiences) ? authAudiences : (empty(authClientId) ? [] : [
+var effectiveAudiences = !empty(authAudiences) ? authAudiences : [
   'api://${authClientId}'
-])
+]
 var inputContainerUrl = 'https://${inputStorageName}.blob.${environment().suffixes.storage}/${inputContainerName}'
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -386,7 +387,6 @@ module roles 'modules/role-assignments.bicep' = {
     principalId: appIdentity.outputs.principalId
     hostStorageName: hostStorage.outputs.name
     inputStorageName: inputStorage.outputs.name
-    inputContainerName: inputContainerName
     appInsightsName: appInsights.outputs.name
   }
 }
@@ -477,7 +477,9 @@ output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output SERVICE_API_NAME string = functionApp.outputs.name
 output SERVICE_API_URI string = functionApp.outputs.uri
-output AZURE_CLIENT_ID string = appIdentity.outputs.clientId
+// Not AZURE_CLIENT_ID: azd writes outputs into the environment, where that name is the deploying
+// principal's own sign-in (deploy.yml, azure-identity's EnvironmentCredential).
+output APP_IDENTITY_CLIENT_ID string = appIdentity.outputs.clientId
 output DURABLE_BACKEND string = durableBackend
 output DURABLE_TASK_HUB_NAME string = taskHubName
 output DURABLE_TASK_SCHEDULER_ENDPOINT string = durableBackend == 'dts' ? scheduler.outputs.endpoint : ''

@@ -26,11 +26,6 @@ def log_context(**properties: object) -> Iterator[None]:
         _PROPERTIES.reset(token)
 
 
-def scope_property(scope: dict | None) -> str | None:
-    """How a scope appears in logs: kind and id (object ids, never a token)."""
-    return f"{scope.get('kind')}:{scope.get('id')}" if isinstance(scope, dict) else None
-
-
 def install_record_factory() -> None:
     """Make every LogRecord pick up the current properties (idempotent; called once at start-up)."""
     global _installed

@@ -22,19 +22,34 @@ from domain.analysis_outcome import (
     new_file_states,
     operation_outcome,
     progress_status,
+    timeout_error,
+)
+from domain.caller_scope import scope_key
+from domain.orchestration_data import (
+    AnalysisJob,
+    AnalysisOutput,
+    CheckedStatus,
+    CheckRequest,
+    ErrorDetail,
+    RecordDurationRequest,
+    Resume,
+    SubmitAccepted,
+    SubmitRequest,
 )
 from domain.polling_schedule import PollingPolicy, next_check_delay, submit_retry_delay
-from observability.log_context import scope_property
+from domain.times import parse_time
 
 ORCHESTRATOR_NAME = "analysis_orchestrator"
 SUBMIT_ACTIVITY = "submit_analysis"
 CHECK_ACTIVITY = "check_analysis_status"
 RECORD_ACTIVITY = "record_duration"
-DEFAULT_PARALLELISM = 4
 # A timeout is never decided on a check made before the deadline; these many fresh checks at most.
 MAX_DEADLINE_RECHECKS = 3
-# Each check adds eight history events, and every episode replays them all: after this many checks the
-# orchestration continues as new with its state, so no execution's history grows past about 110 events.
+# Every episode replays the execution's whole history, and each check adds 6 + 2 x (files checked) events
+# (per file an activity scheduled and completed; a timer created and fired; two episode markers per episode):
+# 8 for one file. After this many checks the orchestration continues as new with its state, so an execution
+# holds at most 12 x 8 + 3 = 99 events for one file (about 17 KB), 125 for two, 337 for ten (the most
+# MAX_INPUT_FILES allows by default), measured by replaying a 300 s analysis (tests/unit/test_analysis_orchestrator).
 CHECKS_PER_EXECUTION = 12
 
 bp = df.Blueprint()
@@ -46,39 +61,38 @@ class Operation:
 
     def __init__(self, context: df.DurableOrchestrationContext):
         self.context = context
-        self.job = context.get_input()
+        self.job: AnalysisJob = context.get_input()
         self.operation_id = context.instance_id
         self.policy = PollingPolicy.from_dict(self.job["policy"])
         self.started = context.current_utc_datetime
         self.files = new_file_states(len(self.job["inputs"]))
         self.checks = 0
         self.last_checked_at: datetime | None = None
-        self.last_error: dict | None = None
+        self.last_error: ErrorDetail | None = None
         self.next_check_at: datetime | None = None
         resumed = self.job.get("resume")
         if resumed:  # a continued execution: the same operation, its state carried in the input
-            self.started = _parse_time(resumed["startedAt"])
+            self.started = parse_time(resumed["startedAt"])
             self.files = resumed["files"]
             self.checks = resumed["checks"]
-            self.last_checked_at = _parse_time(resumed.get("lastCheckedAt"))
-            self.next_check_at = _parse_time(resumed.get("nextCheckAt"))
+            self.last_checked_at = parse_time(resumed["lastCheckedAt"])
+            self.next_check_at = parse_time(resumed["nextCheckAt"])
         self.checks_before_this_execution = self.checks
 
     @property
     def resumed(self) -> bool:
         return bool(self.job.get("resume"))
 
-    def continued_input(self) -> dict:
+    def continued_input(self) -> AnalysisJob:
         """The input of the next execution: the job as started, plus where the operation stands."""
-        job = {key: value for key, value in self.job.items() if key != "resume"}
-        job["resume"] = {
+        resume: Resume = {
             "startedAt": self.started.isoformat(),
             "files": self.files,
             "checks": self.checks,
             "lastCheckedAt": self.last_checked_at.isoformat() if self.last_checked_at else None,
             "nextCheckAt": self.next_check_at.isoformat() if self.next_check_at else None,
         }
-        return job
+        return {**self.job, "resume": resume}
 
     @property
     def deadline(self) -> datetime:
@@ -94,7 +108,7 @@ class Operation:
                 "event": event,
                 "operationId": self.operation_id,
                 "analyzerId": self.job["analyzerId"],
-                "scope": scope_property(self.job.get("scope")),
+                "scope": scope_key(self.job["scope"]),
                 "serviceOperationId": ",".join(f["serviceOperationId"] for f in self.files if f["serviceOperationId"])
                 or None,
                 "checks": self.checks,
@@ -124,7 +138,7 @@ class Operation:
             return None
         return max(self.started + timedelta(seconds=self.policy.expected_seconds), self.next_check_at).isoformat()
 
-    def finish(self, outcome: str, error: dict | None = None) -> dict:
+    def finish(self, outcome: str, error: ErrorDetail | None = None) -> AnalysisOutput:
         self.show("done", outcome)
         return analysis_output(
             outcome,
@@ -162,7 +176,7 @@ def submit_files(operation: Operation):
     Returns None when all were accepted, else the error that ends the operation.
     """
     job, context = operation.job, operation.context
-    parallelism = max(int(job.get("parallelism") or DEFAULT_PARALLELISM), 1)
+    parallelism = job["parallelism"]
     waiting = list(range(len(job["inputs"])))
     failures = [0] * len(waiting)
     while waiting:
@@ -187,7 +201,7 @@ def submit_files(operation: Operation):
 
 def record_submits(
     operation: Operation, wave: list[int], results: list[ActivityResult], failures: list[int]
-) -> tuple[dict | None, dict[int, float]]:
+) -> tuple[ErrorDetail | None, dict[int, float]]:
     """Write one wave of submit answers into the files' states.
 
     Returns (the error that ends the operation, or None; {file index: seconds before retrying it}).
@@ -196,7 +210,8 @@ def record_submits(
     for index, result in zip(wave, results, strict=True):
         item, code = operation.job["inputs"][index], (result.error or {}).get("code")
         if result.is_ok:
-            operation.files[index].update(result.value or {})
+            accepted: SubmitAccepted = result.value
+            operation.files[index].update(accepted)
             operation.files[index]["submittedAfter"] = operation.elapsed()
         elif result.kind == PERMANENT:
             operation.say(
@@ -263,10 +278,7 @@ def poll_files(operation: Operation):
                 operation.checks,
                 outcome=TIMEOUT,
             )
-            return TIMEOUT, {
-                "code": "Timeout",
-                "message": f"The analysis did not finish within {policy.timeout_seconds:g} seconds.",
-            }
+            return TIMEOUT, timeout_error(policy.timeout_seconds)
         delay = next_check_delay(policy, operation.checks, operation.elapsed(), retry_after)
         operation.next_check_at = context.current_utc_datetime + timedelta(seconds=delay)
         operation.show("polling")  # with the next check's time: the results endpoint's Retry-After
@@ -279,7 +291,7 @@ def poll_files(operation: Operation):
 def record_durations(operation: Operation):
     """Teach the duration model how long each file took (first seen done vs last seen running, after its
     submit, on the durable clock). Its failure never fails the operation: the answer is not even read."""
-    observations = []
+    observations: list[list[float]] = []
     for file in operation.files:
         if file.get("doneAfter") is None or file.get("submittedAfter") is None:
             continue
@@ -288,10 +300,10 @@ def record_durations(operation: Operation):
         observations.append([round(low, 3), round(file["doneAfter"] - submitted, 3)])
     if not observations:
         return
-    payload = {
+    payload: RecordDurationRequest = {
         "operationId": operation.operation_id,
         "analyzerId": operation.job["analyzerId"],
-        "bucket": operation.job["durationModel"].get("bucket"),
+        "bucket": operation.job["durationModel"]["bucket"],
         "observations": observations,
     }
     yield from run_activities(operation.context, RECORD_ACTIVITY, [payload])
@@ -311,11 +323,11 @@ def record_checks(operation: Operation, pending: list[int], results: list[Activi
     for index, result in zip(pending, results, strict=True):
         file = operation.files[index]
         if result.is_ok:
-            value = result.value or {}
-            file["serviceStatus"], file["error"] = value.get("status"), value.get("error")
-            stale |= (_parse_time(value.get("checkedAt")) or now) < operation.deadline
-            file["doneAfter" if value.get("status") == "Succeeded" else "pendingAfter"] = operation.elapsed()
-            asked = value.get("retryAfter")
+            checked: CheckedStatus = result.value
+            file["serviceStatus"], file["error"] = checked["status"], checked["error"]
+            stale |= (parse_time(checked.get("checkedAt")) or now) < operation.deadline
+            file["doneAfter" if checked["status"] == "Succeeded" else "pendingAfter"] = operation.elapsed()
+            asked = checked["retryAfter"]
         elif result.kind == PERMANENT:
             file["serviceStatus"], file["error"] = "Failed", result.error
             asked = None
@@ -336,7 +348,7 @@ def record_checks(operation: Operation, pending: list[int], results: list[Activi
     return retry_after, stale
 
 
-def decide(operation: Operation) -> tuple[str | None, dict | None]:
+def decide(operation: Operation) -> tuple[str | None, ErrorDetail | None]:
     """The operation's outcome once its files say so: succeeded when all did, failed/canceled with the first."""
     outcome, deciding = operation_outcome(operation.files)
     if outcome == SUCCEEDED:
@@ -364,31 +376,43 @@ def decide(operation: Operation) -> tuple[str | None, dict | None]:
     return outcome, error
 
 
-def run_activities(context: df.DurableOrchestrationContext, name: str, payloads: list[dict]):
-    """Run activities side by side; each answer as an ActivityResult, a crashed one as a transient failure."""
+ACTIVITY_FAILED: ErrorDetail = {
+    "code": "ActivityFailed",
+    "message": "A step of the analysis failed unexpectedly; it is tried again. See the service logs.",
+}
+
+
+def run_activities(context: df.DurableOrchestrationContext, name: str, payloads: list):
+    """Run activities side by side; each answer as an ActivityResult.
+
+    The one place a crashed activity (a bug, an SDK surprise, a worker that died) is handled: it counts as a
+    transient failure, so it costs one attempt, never the analysis. Its exception stays in the host's log and
+    the history, not in the progress callers see (it may name URLs). Service trouble is not a crash: the
+    activities answer it as data.
+    """
     tasks = [context.call_activity(name, payload) for payload in payloads]
     try:
         answers = yield context.task_all(tasks)
-    except Exception as exc:  # one activity crashed (not a service error: activities return those as data)
-        crashed = ActivityResult.transient({"code": "ActivityFailed", "message": str(exc)[:300]})
+    except Exception:
+        crashed = ActivityResult.transient(ACTIVITY_FAILED)
         return [ActivityResult.from_dict(t.result) if t.state is TaskState.SUCCEEDED else crashed for t in tasks]
     return [ActivityResult.from_dict(answer) for answer in answers]
 
 
-def _submit_payload(operation: Operation, index: int) -> dict:
+def _submit_payload(operation: Operation, index: int) -> SubmitRequest:
     job = operation.job
     return {
         "operationId": operation.operation_id,
         "fileIndex": index,
         "input": job["inputs"][index],
         "analyzerId": job["analyzerId"],
-        "pages": job.get("pages"),
-        "scope": job.get("scope"),
+        "pages": job["pages"],
+        "scope": job["scope"],
         "deadline": operation.deadline.isoformat(),
     }
 
 
-def _check_payload(operation: Operation, index: int) -> dict:
+def _check_payload(operation: Operation, index: int) -> CheckRequest:
     return {
         "operationId": operation.operation_id,
         "fileIndex": index,
@@ -397,14 +421,5 @@ def _check_payload(operation: Operation, index: int) -> dict:
     }
 
 
-def _without_code(error: dict | None) -> dict:
+def _without_code(error: ErrorDetail | None) -> ErrorDetail:
     return {k: v for k, v in (error or {}).items() if k not in ("code", "message")}
-
-
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None

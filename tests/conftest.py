@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from config.service_clients import reset_service_clients
-from config.settings import get_settings
-from duration_models import reset_duration_models
+from config.per_process import reset_per_process
 
 # What the app needs to import at all; a closed loopback port, so nothing here can reach a service by accident.
 MINIMAL_SETTINGS = {
@@ -21,17 +19,13 @@ MINIMAL_SETTINGS = {
 
 @pytest.fixture
 def app_settings(monkeypatch):
-    """Set app settings for one test (on top of MINIMAL_SETTINGS); the shared clients are rebuilt from them."""
+    """Set app settings for one test (on top of MINIMAL_SETTINGS); all per-process state is rebuilt from them."""
 
     def apply(**values: str) -> None:
         for name, value in {**MINIMAL_SETTINGS, **values}.items():
             monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
-        reset_service_clients()
-        reset_duration_models()
+        reset_per_process()
 
     apply()
     yield apply
-    get_settings.cache_clear()
-    reset_service_clients()
-    reset_duration_models()
+    reset_per_process()

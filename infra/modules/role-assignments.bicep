@@ -3,7 +3,6 @@
 param principalId string
 param hostStorageName string
 param inputStorageName string
-param inputContainerName string
 param appInsightsName string
 
 var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
@@ -27,10 +26,6 @@ resource inputStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = 
   name: inputStorageName
 }
 
-resource inputContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
-  name: '${inputStorageName}/default/${inputContainerName}'
-}
-
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
 }
@@ -45,7 +40,11 @@ resource hostStorageAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' 
   }
 }]
 
-// A user delegation key is asked for at the account; reading the blobs it signs for needs read on the container.
+// A user delegation SAS grants at most what the signer may do on the target container, so the identity needs
+// read on every container it signs for: the base container and the per-scope `<base>-g-<group>` /
+// `<base>-u-<user>` (or legacy `<base>-group-<8>`) containers, which appear at run time, one per caller
+// scope. Hence both roles at the input account, which holds only input containers (docs/security.md,
+// "Least privilege"; tests/infra/test_input_access.py derives the containers from input_files/).
 resource inputDelegator 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(inputStorage.id, principalId, storageBlobDelegator)
   scope: inputStorage
@@ -57,8 +56,8 @@ resource inputDelegator 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 }
 
 resource inputReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(inputContainer.id, principalId, storageBlobDataReader)
-  scope: inputContainer
+  name: guid(inputStorage.id, principalId, storageBlobDataReader)
+  scope: inputStorage
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataReader)
     principalId: principalId

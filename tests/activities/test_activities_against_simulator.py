@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -15,6 +16,7 @@ from tools.simulator import start_simulator
 SUBMIT = submit_analysis.build().get_user_function()
 CHECK = check_analysis_status.build().get_user_function()
 GROUP = {"kind": "group", "id": "0a1b2c3d-0000-4000-8000-00000000abcd"}
+USER = {"kind": "user", "id": "u1"}
 
 
 @pytest.fixture
@@ -30,7 +32,9 @@ def sim(app_settings):
     handle.stop()
 
 
-def job(item, analyzer="prebuilt-invoice", scope=None, deadline=None):
+def request(item, analyzer="prebuilt-invoice", scope=USER, deadline=None):
+    """A SubmitRequest as the orchestrator sends it."""
+    deadline = deadline or (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
     return {
         "operationId": "an-0123456789abcdef0123456789abcdef",
         "fileIndex": 0,
@@ -43,7 +47,15 @@ def job(item, analyzer="prebuilt-invoice", scope=None, deadline=None):
 
 
 def check(submitted):
-    return CHECK({"operationId": "an-1", "fileIndex": 0, "operationLocation": submitted["value"]["operationLocation"]})
+    value = submitted["value"]
+    return CHECK(
+        {
+            "operationId": "an-1",
+            "fileIndex": 0,
+            "operationLocation": value["operationLocation"],
+            "serviceOperationId": value["serviceOperationId"],
+        }
+    )
 
 
 def poll_to_end(submitted):
@@ -54,7 +66,7 @@ def poll_to_end(submitted):
 
 
 def test_submit_then_checks_reach_succeeded(sim):
-    submitted = SUBMIT(job({"url": "https://files.example.com/invoice.pdf"}))
+    submitted = SUBMIT(request({"url": "https://files.example.com/invoice.pdf"}))
     assert submitted["kind"] == "ok"
     location = submitted["value"]["operationLocation"]
     assert location.startswith(f"{sim.base_url}/contentunderstanding/analyzerResults/")
@@ -73,7 +85,7 @@ def test_file_ids_are_sent_as_read_only_sas_urls_in_the_scopes_container(sim, mo
     sent = []
     original = client.submit
     monkeypatch.setattr(client, "submit", lambda analyzer, url, **kw: sent.append(url) or original(analyzer, url, **kw))
-    submitted = SUBMIT(job({"fileId": "invoices/a b.pdf"}, scope=GROUP))
+    submitted = SUBMIT(request({"fileId": "invoices/a b.pdf"}, scope=GROUP))
     assert submitted["kind"] == "ok"
     parts = urlsplit(sent[0])
     assert parts.path == f"/devstoreaccount1/pro-input-files-g-{GROUP['id']}/invoices/a%20b.pdf"
@@ -83,14 +95,14 @@ def test_file_ids_are_sent_as_read_only_sas_urls_in_the_scopes_container(sim, mo
 
 
 def test_failed_analysis_is_a_status_with_the_service_error(sim):
-    submitted = SUBMIT(job({"url": "https://files.example.com/a.pdf?sim_outcome=failed&sim_duration=0.1"}))
+    submitted = SUBMIT(request({"url": "https://files.example.com/a.pdf?sim_outcome=failed&sim_duration=0.1"}))
     done = poll_to_end(submitted)
     assert done["kind"] == "ok" and done["value"]["status"] == "Failed"
     assert done["value"]["error"]["code"] and done["value"]["error"]["message"]
 
 
 def test_unknown_analyzer_is_a_permanent_submit_failure(sim):
-    submitted = SUBMIT(job({"url": "https://files.example.com/a.pdf"}, analyzer="no-such-analyzer"))
+    submitted = SUBMIT(request({"url": "https://files.example.com/a.pdf"}, analyzer="no-such-analyzer"))
     assert submitted["kind"] == "permanent"
     assert submitted["error"]["code"]
     assert sim.stats()["operations"] == 0
@@ -98,19 +110,19 @@ def test_unknown_analyzer_is_a_permanent_submit_failure(sim):
 
 def test_transient_submit_failure_comes_back_as_data_for_the_durable_retry(sim):
     sim.configure(submit_fail=100)
-    submitted = SUBMIT(job({"url": "https://files.example.com/a.pdf"}))
+    submitted = SUBMIT(request({"url": "https://files.example.com/a.pdf"}))
     assert submitted["kind"] == "transient"
     assert submitted["error"]["code"] == "ServiceUnavailable"
 
 
 def test_submit_after_the_deadline_sends_nothing(sim):
-    submitted = SUBMIT(job({"url": "https://files.example.com/a.pdf"}, deadline="2020-01-01T00:00:00+00:00"))
+    submitted = SUBMIT(request({"url": "https://files.example.com/a.pdf"}, deadline="2020-01-01T00:00:00+00:00"))
     assert submitted["kind"] == "transient" and submitted["error"]["code"] == "DeadlinePassed"
     assert sim.stats()["analyze_calls"] == 0
 
 
 def test_throttled_check_comes_back_as_data_with_retry_after(sim):
-    submitted = SUBMIT(job({"url": "https://files.example.com/a.pdf?sim_throttle=50&sim_retry_after=1"}))
+    submitted = SUBMIT(request({"url": "https://files.example.com/a.pdf?sim_throttle=50&sim_retry_after=1"}))
     answer = check(submitted)
     # The client retries 429s within its attempt budget; then the activity returns data, not an error.
     assert answer["kind"] == "transient"
@@ -120,7 +132,7 @@ def test_throttled_check_comes_back_as_data_with_retry_after(sim):
 
 
 def test_vanished_operation_is_a_permanent_check_failure(sim):
-    submitted = SUBMIT(job({"url": "https://files.example.com/a.pdf"}))
+    submitted = SUBMIT(request({"url": "https://files.example.com/a.pdf"}))
     sim.reset()
     answer = check(submitted)
     assert answer["kind"] == "permanent"

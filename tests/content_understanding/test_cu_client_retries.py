@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import email.utils
+import time
+from datetime import datetime, timezone
+
 import pytest
 
 from content_understanding import PermanentServiceError, TransientServiceError
-from content_understanding.retry import http_date, parse_retry_after
+from content_understanding.retry import parse_retry_after
 from tests.content_understanding.stubs import CannedResponse, closed_port_url
 
 DOC = "https://example.com/doc.pdf"
 GOOD = CannedResponse(200, {"id": "x", "status": "Running"})
+
+
+def http_date(seconds_from_now: float) -> str:
+    """An HTTP-date, as a Retry-After header may carry it."""
+    moment = datetime.fromtimestamp(time.time() + seconds_from_now, tz=timezone.utc)
+    return email.utils.format_datetime(moment, usegmt=True)
 
 
 def test_429_with_retry_after_is_honoured(sim, make_client, sleeps):

@@ -4,7 +4,8 @@ import time
 
 import pytest
 
-from http_api.health import HEALTH_CACHE_SECONDS, _service_state, forget_cached_state
+from config.per_process import reset_per_process
+from http_api.health import HEALTH_CACHE_SECONDS, _service_state
 from tests.content_understanding.stubs import CannedResponse, ScriptedServer
 
 
@@ -16,11 +17,11 @@ def service(app_settings):
         server = ScriptedServer(list(answers))
         servers.append(server)
         app_settings(CONTENT_UNDERSTANDING_ENDPOINT=server.base_url, CONTENT_UNDERSTANDING_KEY="probe-key")
-        forget_cached_state()
+        reset_per_process()
         return server
 
     yield start
-    forget_cached_state()
+    reset_per_process()
     for server in servers:
         server.stop()
 
@@ -48,9 +49,9 @@ def test_refused_credentials_are_reported_without_the_key(service):
 
 def test_an_unreachable_service_is_reported(app_settings):
     app_settings(CONTENT_UNDERSTANDING_ENDPOINT="http://127.0.0.1:9", CONTENT_UNDERSTANDING_KEY="k")
-    forget_cached_state()
+    reset_per_process()
     try:
         state = _service_state()
     finally:
-        forget_cached_state()
+        reset_per_process()
     assert (state["reachable"], state["credentialsAccepted"]) == (False, None)

@@ -102,11 +102,47 @@ def test_every_role_the_code_path_needs_is_assigned():
     assert not missing, f"no role assignment for {sorted(missing)}"
 
 
-def test_blob_reading_is_granted_on_the_input_container_only():
-    path = INFRA / "modules" / "role-assignments.bicep"
-    reader = parse(path)["resources"]["inputReader"]
-    scope = resource_body(reader)["scope"]
-    assert parse(path)["resources"][scope]["type"] == "Microsoft.Storage/storageAccounts/blobServices/containers"
+def decorators(parameter: dict) -> dict:
+    return {decorator["type"]: decorator.get("argument") for decorator in parameter["decorators"]}
+
+
+def test_the_auth_client_id_is_required_and_says_how_to_set_it():
+    """No default: `azd up` without it stops before ARM (preprovision hook), and ARM refuses an empty one."""
+    main = parse(INFRA / "main.bicep")
+    client_id = main["parameters"]["authClientId"]
+    assert client_id.get("default") is None, "a default lets `azd up` succeed with an app that cannot authenticate"
+    assert decorators(client_id).get("min_length") == 1
+    assert "azd env set AUTH_CLIENT_ID" in decorators(client_id)["description"]
+    values = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
+    assert values["authClientId"]["value"] == "${AUTH_CLIENT_ID}", "no `=default` in the azd substitution"
+    assert set(main["parameters"]["authMode"]["decorators"][0]["argument"]) == {"entra", "appservice"}
+
+
+def test_flex_maximum_instance_count_stays_in_the_range_flex_accepts():
+    """Flex Consumption refuses maximumInstanceCount below 40; 1000 is its upper bound."""
+    count = parse(INFRA / "main.bicep")["parameters"]["maximumInstanceCount"]
+    assert decorators(count).get("min_value") == 40
+    assert decorators(count).get("max_value") == 1000
+    assert 40 <= count["default"] <= 1000
+
+
+# Names azd, the Azure CLI and azure-identity read to sign the deploying principal in: an output of the same
+# name (azd writes outputs into the environment) would replace the pipeline's own identity.
+SIGN_IN_NAMES = {
+    "AZURE_CLIENT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "AZURE_USERNAME",
+    "AZURE_PASSWORD",
+}
+
+
+def test_outputs_do_not_shadow_the_deploying_principal():
+    outputs = parse(INFRA / "main.bicep")["outputs"]
+    assert not SIGN_IN_NAMES & set(outputs)
+    identity = outputs["APP_IDENTITY_CLIENT_ID"]["value"]["operator"]["operands"]
+    assert identity["operand_1"] == "appIdentity"
 
 
 def test_no_shared_keys_anywhere():

@@ -20,6 +20,7 @@ def job(policy=POLICY, files=1, parallelism=4):
     return {
         "analyzerId": "prebuilt-invoice",
         "inputs": [{"url": f"https://files.example.com/{i}.pdf?sig=secret"} for i in range(files)],
+        "pages": None,
         "scope": {"kind": "user", "id": "u1"},
         "policy": policy.to_dict(),
         "parallelism": parallelism,
@@ -246,7 +247,7 @@ def test_submit_gives_up_after_the_last_attempt():
     run = replay(HANDLE, job(), START, service(["Running"], submit=down))
     assert run.output["outcome"] == "failed"
     assert run.output["error"]["code"] == "SubmitFailed"
-    assert "ConnectionFailed" not in run.output["error"]["code"]
+    assert "(ConnectionFailed). refused" in run.output["error"]["message"]  # the last attempt's reason, for people
     assert len([c for c in run.calls if c[1] == "submit_analysis"]) == 5
 
 
@@ -291,8 +292,8 @@ def test_deadline_holds_for_any_timeout(timeout):
 
 
 def test_a_300_second_analysis_keeps_its_history_small():
-    """Every check adds eight events and each episode replays them all: the orchestration continues as new
-    every few checks, carrying its state, so no execution's history passes 150 events, whatever the result."""
+    """Each episode replays its execution's whole history: the orchestration continues as new every
+    CHECKS_PER_EXECUTION checks, carrying its state, so no execution's history grows with the analysis' length."""
     policy = PollingPolicy(timeout_seconds=300, initial_interval_seconds=2, max_interval_seconds=10)
     script = ["Running"] * 31 + ["Succeeded"]  # done at the last check before the 300 s deadline
     run = replay(HANDLE, job(policy, files=2), START, service(script))
@@ -300,6 +301,14 @@ def test_a_300_second_analysis_keeps_its_history_small():
     assert run.executions == 3 and run.output["checks"] == 32
     assert run.events <= 150
     assert max(len(h) for h in run.histories) <= 64 * 1024
+
+
+@pytest.mark.parametrize(("files", "events"), [(1, 99), (2, 125), (10, 337)])
+def test_the_history_figures_stated_at_checks_per_execution_hold(files, events):
+    policy = PollingPolicy(timeout_seconds=300, initial_interval_seconds=2, max_interval_seconds=10)
+    run = replay(HANDLE, job(policy, files=files), START, service(["Running"]))
+    assert run.output["outcome"] == "timeout" and run.executions == 3
+    assert run.events <= events
 
 
 def test_continuing_as_new_keeps_the_schedule_the_deadline_and_the_operation():
@@ -405,10 +414,10 @@ def test_a_planned_300_second_analysis_keeps_its_history_small():
         START,
         recorder(["Running"] * 49 + ["Succeeded"], recorded),
     )
-    assert run.output["outcome"] == "succeeded"
-    # About eight events per check (scheduled/completed, timer created/fired, episode markers) plus the record.
-    assert run.events <= 8 * run.output["checks"] + 16
-    assert len(run.histories[-1]) <= 64 * 1024
+    assert run.output["outcome"] == "succeeded" and run.output["checks"] == 50
+    assert run.executions == 5  # 50 checks, CHECKS_PER_EXECUTION at a time
+    assert run.events <= 99 + 4  # the one-file figure at CHECKS_PER_EXECUTION, plus the record activity's events
+    assert max(len(h) for h in run.histories) <= 20 * 1024
 
 
 def test_a_submit_that_keeps_failing_says_why_while_it_retries():

@@ -9,13 +9,22 @@ from domain.duration_model import (
     ALL_SIZES,
     MAX_OBSERVATIONS,
     MIN_OBSERVATIONS,
-    median_seconds,
-    observation_count,
     observe,
     page_count,
     quantiles,
     size_bucket,
 )
+
+
+def observation_count(model: dict | None, bucket: str) -> int:
+    return len((model or {}).get("buckets", {}).get(bucket, {}).get("observations") or [])
+
+
+def median_seconds(pairs: list[tuple[float, float]] | None) -> float | None:
+    """The seconds at the first quantile at or above 0.5."""
+    if not pairs:
+        return None
+    return next((seconds for p, seconds in pairs if p >= 0.5), pairs[-1][1])
 
 
 def learned(durations, bucket=ALL_SIZES, model=None, width=4.0):

@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from activities.record_duration import record_duration
+from config.per_process import reset_per_process
 from config.settings import SettingsError, known_setting_names, load_settings
 from domain.analyze_request import UrlPolicy
 from domain.duration_model import ALL_SIZES, MIN_OBSERVATIONS, observe
@@ -216,8 +217,7 @@ class CountingStore:
 def store_in(app_settings, monkeypatch, tmp_path):
     def install(store):
         app_settings(DURATION_MODEL_STORE=f"file:{tmp_path}")
-        monkeypatch.setattr(access, "_store", store)
-        monkeypatch.setattr(access, "_store_built", True)
+        monkeypatch.setattr(access, "duration_model_store", lambda: store)
         return store
 
     return install
@@ -225,22 +225,21 @@ def store_in(app_settings, monkeypatch, tmp_path):
 
 def test_the_model_is_read_at_most_once_a_minute(store_in):
     store = store_in(CountingStore(warm_model()))
-    assert access.fresh_quantiles("prebuilt-invoice", ALL_SIZES, now=1000.0) is access.STALE
-    first = access.cached_quantiles("prebuilt-invoice", ALL_SIZES, now=1000.0)
-    assert access.fresh_quantiles("prebuilt-invoice", ALL_SIZES, now=1059.0) == first  # no I/O, no thread
-    assert access.fresh_quantiles("prebuilt-invoice", ALL_SIZES, now=1061.0) is access.STALE
-    assert first and access.cached_quantiles("prebuilt-invoice", ALL_SIZES, now=1030.0) == first
+    first = access.model_quantiles("prebuilt-invoice", ALL_SIZES, now=1000.0)
+    assert first and access.model_quantiles("prebuilt-invoice", ALL_SIZES, now=1059.0) == first
     assert store.reads == 1
-    access.cached_quantiles("prebuilt-invoice", ALL_SIZES, now=1061.0)
+    access.model_quantiles("prebuilt-invoice", ALL_SIZES, now=1061.0)
     assert store.reads == 2
 
 
-def test_a_failing_store_means_the_cold_schedule_and_one_warning(store_in, caplog):
+def test_a_failing_store_means_the_cold_schedule_and_a_warning_per_failed_read(store_in, caplog):
     store = store_in(CountingStore(fail=True))
-    assert access.cached_quantiles("prebuilt-invoice", ALL_SIZES, now=0.0) is None
-    assert access.cached_quantiles("prebuilt-invoice", ALL_SIZES, now=20.0) is None
-    assert store.reads == 2  # retried after FAILURE_RETRY_SECONDS, not on every POST
-    assert sum("cold schedule" in r.getMessage() for r in caplog.records) == 1
+    assert access.model_quantiles("prebuilt-invoice", ALL_SIZES, now=0.0) is None
+    assert access.model_quantiles("prebuilt-invoice", ALL_SIZES, now=5.0) is None
+    assert store.reads == 1  # not asked again on every POST
+    assert access.model_quantiles("prebuilt-invoice", ALL_SIZES, now=20.0) is None
+    assert store.reads == 2  # retried after FAILURE_RETRY_SECONDS
+    assert sum("cold schedule" in r.getMessage() for r in caplog.records) == 2
 
 
 def analyze_request(body: bytes):
@@ -264,7 +263,7 @@ def test_the_starter_plans_from_a_warm_model_and_falls_back_to_cold(store_in):
     assert planned.plan and 170 < planned.plan[0] <= 182 < planned.plan[-1] < 200  # around the 178-182 s it learned
     assert job["durationModel"] == {"bucket": "pages-2-3"}
 
-    access.reset_duration_models()
+    reset_per_process()
     store_in(CountingStore(fail=True))
     assert asyncio.run(_learned_policy(request, settings)) is None
     cold = _job_for(request, {"kind": "user", "id": "u"}, settings, None)

@@ -2,18 +2,31 @@
 
 import json
 import os
+import subprocess
+import sys
 from functools import lru_cache
+from pathlib import Path
 
+import pytest
+
+from config.per_process import reset_per_process
 from tests.conftest import MINIMAL_SETTINGS
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @lru_cache(maxsize=1)
 def app_module():
-    """function_app validates the settings on import, as at start-up: import it with the minimal ones."""
-    for name, value in MINIMAL_SETTINGS.items():
-        os.environ.setdefault(name, value)
-    import function_app
-
+    """function_app validates the settings on import, as at start-up: import it with the minimal ones, then put
+    the environment and the per-process state back as they were, so no other test sees them."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in MINIMAL_SETTINGS.items():
+            patch.setenv(name, value)
+        reset_per_process()
+        try:
+            import function_app
+        finally:
+            reset_per_process()
     return function_app
 
 
@@ -31,6 +44,20 @@ def _index():
 
 def trigger(function_bindings):
     return next(b for b in function_bindings if b["type"].endswith("Trigger"))
+
+
+def test_importing_the_app_leaves_the_environment_as_it_was():
+    """In a fresh interpreter (an app imports once per process): no setting outlives app_module()."""
+    probe = (
+        "import os; from tests.unit.test_function_index import app_module; before = dict(os.environ); "
+        "assert app_module().app.get_functions(); assert dict(os.environ) == before, "
+        "sorted(set(os.environ) - set(before))"
+    )
+    env = {name: value for name, value in os.environ.items() if name not in MINIMAL_SETTINGS}
+    finished = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert finished.returncode == 0, finished.stderr[-2000:]
 
 
 def test_the_app_indexes_every_function_with_its_trigger():

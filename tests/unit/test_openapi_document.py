@@ -7,6 +7,7 @@ import json
 import azure.functions as func
 from openapi_spec_validator import validate
 
+from config.per_process import reset_per_process
 from domain.results_contract import ERROR_TITLES
 from http_api import openapi_document as module
 
@@ -87,7 +88,7 @@ def test_error_statuses_use_the_error_shape_and_401_carries_the_challenge():
 
 
 def test_the_endpoint_serves_the_file_and_reads_it_once(monkeypatch):
-    module.openapi_document_bytes.cache_clear()
+    reset_per_process()
     reads = []
     original = type(module.OPENAPI_FILE).read_bytes
     monkeypatch.setattr(type(module.OPENAPI_FILE), "read_bytes", lambda self: reads.append(self) or original(self))

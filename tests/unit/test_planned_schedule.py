@@ -40,7 +40,7 @@ def check_times(policy, until, retry_after=None):
 def test_without_a_model_the_cold_policy_is_unchanged():
     assert planned_policy(COLD, None, 3) == COLD
     assert planned_check_offsets([], 3, COLD) == ()
-    assert COLD.to_dict() == {"timeout_seconds": 300, "initial_interval_seconds": 2, "max_interval_seconds": 10}
+    assert COLD.to_dict() == {"timeoutSeconds": 300, "initialIntervalSeconds": 2, "maxIntervalSeconds": 10}
     assert check_times(COLD, 30) == [0, 2, 6, 14, 24, 34]
 
 
@@ -98,3 +98,11 @@ def test_close_checks_are_merged_to_the_cold_schedules_first_interval():
     offsets = planned_check_offsets(pairs, 0.01, PollingPolicy(300, 0.5, 10))
     assert all(b - a >= 0.5 - 1e-9 for a, b in itertools.pairwise(offsets))
     assert offsets[-1] == 101.0
+
+
+def test_a_policy_reads_back_as_written_and_as_jobs_started_before_camel_case_wrote_it():
+    planned = PollingPolicy(300, 2, 10, plan=(20.0, 25.5), expected_seconds=22.0)
+    assert PollingPolicy.from_dict(planned.to_dict()) == planned
+    assert PollingPolicy.from_dict(COLD.to_dict()) == COLD
+    old = {"timeout_seconds": 300, "initial_interval_seconds": 2, "max_interval_seconds": 10, "plan": [20.0, 25.5]}
+    assert PollingPolicy.from_dict({**old, "expected_seconds": 22.0}) == planned

@@ -4,7 +4,6 @@ from domain.polling_schedule import (
     interval_after_check,
     next_check_delay,
     submit_retry_delay,
-    worst_case_checks,
 )
 
 POLICY = PollingPolicy(timeout_seconds=300, initial_interval_seconds=2, max_interval_seconds=10)
@@ -23,6 +22,15 @@ def test_last_check_lands_exactly_on_the_deadline():
     assert next_check_delay(POLICY, 9, elapsed_seconds=295) == 5
     assert next_check_delay(POLICY, 9, elapsed_seconds=299.5, retry_after_seconds=30) == 0.5
     assert next_check_delay(POLICY, 9, elapsed_seconds=301) == 0
+
+
+def worst_case_checks(policy: PollingPolicy, stop_after: int = 10_000) -> int:
+    """How many status checks an analysis that never finishes gets before it times out (at most stop_after)."""
+    checks, elapsed = 1, 0.0
+    while elapsed < policy.timeout_seconds and checks < stop_after:
+        elapsed += next_check_delay(policy, checks, elapsed)
+        checks += 1
+    return checks
 
 
 def test_worst_case_checks_counts_every_check_until_the_deadline():

@@ -131,7 +131,7 @@ def test_several_files_merge_into_the_service_shape_in_input_order():
     ("outcome", "error", "code"),
     [
         ("failed", {"code": "InvalidContent", "message": "corrupt"}, "InvalidContent"),
-        ("canceled", None, "Canceled"),
+        ("canceled", {"code": "Canceled", "message": "The service canceled it."}, "Canceled"),
         ("timeout", {"code": "Timeout", "message": "too slow"}, "Timeout"),
     ],
 )
@@ -165,7 +165,9 @@ def test_failed_orchestration_does_not_leak_internals():
     [("NotStarted", 202), ("running", 202), ("Succeeded", 200), ("Failed", 500), ("canceled", 500)],
 )
 def test_direct_service_status_maps_the_same_way(status, expected):
-    answer = answer_for_service_status(status, BODY, "Bad", "bad input", "op-9", "prebuilt-invoice", 5)
+    answer = answer_for_service_status(
+        status, BODY, {"code": "Bad", "message": "bad input"}, "op-9", "prebuilt-invoice", 5
+    )
     assert answer.status == expected
     if expected == 200:
         assert answer.body == BODY

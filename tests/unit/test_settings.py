@@ -14,7 +14,6 @@ BASE = {
 def test_defaults_are_the_documented_ones():
     settings = load_settings(BASE)
     assert settings.content_understanding_endpoint == "https://example.services.ai.azure.com"
-    assert settings.content_understanding_api_version == "2025-11-01"
     assert settings.content_understanding_key is None
     assert (settings.analysis_timeout_seconds, settings.poll_initial_interval_seconds) == (300, 10)
     assert (settings.poll_max_interval_seconds, settings.result_ttl_seconds) == (10, 3600)
@@ -59,14 +58,7 @@ def test_every_bad_value_is_named_in_one_message():
         ({"CONTENT_UNDERSTANDING_ENDPOINT": "http://cu.example.com"}, "must use https"),
         ({"CONTENT_UNDERSTANDING_ENDPOINT": "https://u:p@cu.example.com"}, "credentials"),
         ({"POLL_INITIAL_INTERVAL_SECONDS": "20", "POLL_MAX_INTERVAL_SECONDS": "10"}, "must not exceed"),
-        (
-            {
-                "ANALYSIS_TIMEOUT_SECONDS": "86400",
-                "POLL_INITIAL_INTERVAL_SECONDS": "1",
-                "POLL_MAX_INTERVAL_SECONDS": "1",
-            },
-            "status checks per analysis",
-        ),
+        ({"ANALYSIS_TIMEOUT_SECONDS": "0"}, "ANALYSIS_TIMEOUT_SECONDS must be between"),
         ({"INPUT_CONTAINER_URL": "http://storage.example.com/c"}, "INPUT_CONTAINER_URL"),
         ({"MAX_INPUT_FILES": "0"}, "MAX_INPUT_FILES"),
     ],

@@ -157,9 +157,8 @@ def in_process(count: int = 2000) -> dict:
     # The production path: a store holding a warm model, so each POST plans (from the per-process cache).
     models = tempfile.mkdtemp(prefix="bench-models-")
     os.environ["DURATION_MODEL_STORE"] = f"file:{models}"
-    from config.settings import get_settings
+    from config.per_process import reset_per_process
     from domain.duration_model import ALL_SIZES, observe
-    from duration_models import reset_duration_models
     from duration_models.folder_store import FolderStore
 
     model = None
@@ -167,8 +166,7 @@ def in_process(count: int = 2000) -> dict:
         end = 175.0 + index % 10
         model = observe(model, ANALYZER, ALL_SIZES, [(end - 2, end)])
     FolderStore(models).update(ANALYZER, lambda _: model)
-    get_settings.cache_clear()
-    reset_duration_models()
+    reset_per_process()
     from http_api.analysis_results import get_analysis_results
     from http_api.analyze_starter import start_analysis
 
@@ -214,6 +212,5 @@ def in_process(count: int = 2000) -> dict:
         post_ms, get_ms = asyncio.run(measure())
     finally:
         os.environ.pop("DURATION_MODEL_STORE", None)
-        get_settings.cache_clear()
-        reset_duration_models()
+        reset_per_process()
     return {"post": summary(post_ms[100:]), "get": summary(get_ms[100:])}  # the first 100 warm the caches

@@ -1,0 +1,125 @@
+"""docs/deploy.md's `func` path cannot drift: its settings and roles tables match the templates and the app.
+
+Whoever publishes with `func azure functionapp publish` to an existing Function App sets exactly what
+`azd up` would: the app settings of infra/*.bicep (which tests/infra/test_bicep.py ties to
+config/settings.py) and the app identity's role assignments. The smoke test's CLI command must parse.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+from config.settings import known_setting_names, required_setting_names
+from tests.infra.bicep import INFRA, REPO, app_setting_names, parse, resource_body, role_assignments
+from tests.infra.test_bicep import KEY_SETTINGS, PENDING_IN_TEMPLATES, ROLES
+from tools.cli.main import build_parser
+
+DOCS = (REPO / "docs" / "deploy.md").read_text()
+
+# Where each assignment's scope symbol points, by template: the words the docs' "scope" column uses.
+SCOPE_LABELS = {
+    ("role-assignments.bicep", "hostStorage"): "host storage account",
+    ("role-assignments.bicep", "inputStorage"): "input storage account",
+    ("role-assignments.bicep", "appInsights"): "Application Insights",
+    ("content-understanding.bicep", "account"): "Content Understanding resource",
+    ("content-understanding-access.bicep", "account"): "Content Understanding resource",
+    ("durable-task-scheduler.bicep", "scheduler"): "Durable Task Scheduler",
+}
+
+
+def table_after(heading: str) -> list[list[str]]:
+    """The rows (cells stripped) of the first Markdown table after `heading`, without its header."""
+    lines = DOCS[DOCS.index(heading) :].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip())[1:-1]])
+    return rows
+
+
+def documented_settings() -> dict[str, str]:
+    return {row[0].strip("`"): row[2] for row in table_after("### Settings it needs")}
+
+
+def test_the_settings_table_lists_what_the_templates_set():
+    documented = set(documented_settings())
+    missing = sorted(app_setting_names() - documented)
+    extra = sorted(documented - app_setting_names())
+    assert not missing, f"docs/deploy.md 'Settings it needs' lacks rows for {missing} (the templates set them)"
+    assert not extra, f"docs/deploy.md 'Settings it needs' lists {extra}, which the templates no longer set"
+
+
+def test_the_settings_table_covers_what_the_app_reads_and_no_key():
+    documented = set(documented_settings())
+    unread = set(known_setting_names()) - KEY_SETTINGS - PENDING_IN_TEMPLATES - documented
+    assert not unread, f"the app reads {sorted(unread)}, which docs/deploy.md does not list"
+    assert not KEY_SETTINGS & documented
+
+
+def test_the_settings_the_app_requires_are_marked_required():
+    required = {name for name, mark in documented_settings().items() if mark.startswith("required")}
+    assert set(required_setting_names()) <= required
+    assert {"AUTH_MODE", "AZURE_CLIENT_ID", "AzureWebJobsStorage__accountName"} <= required
+
+
+def app_identity_roles() -> set[tuple[str, str]]:
+    """(role name, scope label) of every assignment to the app identity (not the deployer) in the templates."""
+    found = set()
+    for path, _, resource, roles in role_assignments():
+        body = resource_body(resource)
+        if body["properties"]["principalId"] != "principalId":
+            continue
+        label = SCOPE_LABELS[(path.name, body["scope"])]
+        found |= {(ROLES[role], label) for role in roles}
+    return found
+
+
+def test_the_roles_table_matches_the_assignments_of_the_templates():
+    documented = {(row[0], row[1]) for row in table_after("### Roles it needs")}
+    assert documented == app_identity_roles()
+
+
+def test_the_scope_labels_name_the_resources_they_stand_for():
+    """A new scope symbol needs a label; each label's symbol is the resource type it claims to be."""
+    kinds = {
+        "host storage account": "Microsoft.Storage/storageAccounts",
+        "input storage account": "Microsoft.Storage/storageAccounts",
+        "Application Insights": "Microsoft.Insights/components",
+        "Content Understanding resource": "Microsoft.CognitiveServices/accounts",
+        "Durable Task Scheduler": "Microsoft.DurableTask/schedulers",
+    }
+    for (file, symbol), label in SCOPE_LABELS.items():
+        template = parse(next(INFRA.rglob(file)))
+        assert template["resources"][symbol]["type"] == kinds[label], (file, symbol)
+
+
+def smoke_block() -> str:
+    section = DOCS[DOCS.index("## Smoke test (after any deployment)") :]
+    return section[section.index("```bash") : section.index("```", section.index("```bash") + 3)]
+
+
+def test_the_smoke_test_checks_health_and_runs_one_analysis_with_the_cli():
+    block = smoke_block()
+    assert 'curl -fsS "$APP/health"' in block
+    command = block[block.index("python -m tools.cli") :].replace("\\\n", " ").splitlines()[0]
+    words = shlex.split(command.replace("$(", "").replace(")", ""))[3:]  # after `python -m tools.cli`
+    args = build_parser().parse_args(words)
+    assert args.command == "analyze" and args.inputs == ["smoke/sample.pdf"] and args.base_url == "$APP"
+    assert args.azure_identity.startswith("api://") and args.azure_identity.endswith("/.default")
+
+
+def test_the_smoke_test_uploads_where_the_layout_code_looks():
+    block = smoke_block()
+    assert "from input_files.sas_urls import scope_container_name" in block
+    base = parse(INFRA / "main.bicep")["parameters"]["inputContainerName"]["default"]
+    assert f"n('{base}', {{'kind': 'user', 'id': '$OID'}})" in block
+
+
+def test_every_check_that_cannot_run_here_has_its_command():
+    rows = table_after("### What cannot be exercised here, and the one command that checks it")
+    assert len(rows) >= 8
+    for what, _, command in rows:
+        assert re.search(r"`[^`]+`|\[smoke test\]", command), f"no command for: {what}"
