@@ -93,7 +93,7 @@ class FunctionsHost:
         self.options = options
         self.config = config
         self.specs = specs
-        self.invoker = Invoker(options.app_dir)
+        self.invoker = Invoker(options.app_dir, function_timeout_seconds=config.function_timeout_seconds)
         self._socket = _bind(options.host, options.port)
         self.port: int = self._socket.getsockname()[1]
         self.base_url = f"http://{_client_host(options.host)}:{self.port}"
