@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run run-func test test-all-pythons lint format bench clean browser-deps
+.PHONY: run run-func test test-all-pythons lint format bench clean browser-deps azurite-deps
 
 # Python versions Azure Functions supports for new apps; test-all-pythons runs the suite on each one installed.
 PYTHON_VERSIONS ?= 3.10 3.11 3.12 3.13
@@ -55,6 +55,16 @@ browser-deps:
 		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CHROMIUM_PACKAGES); \
 	fi
+
+# Azurite (the Azure Storage emulator) from npm, pinned in tools/azurite/package-lock.json, into tools/azurite/
+# (no global install). `make run` starts it when present; the storage tests need it (they skip without it, CI
+# requires it). Needs Node.js and npm.
+azurite-deps:
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "azurite-deps: npm is not on PATH; install Node.js (with npm), or make run uses no storage and the storage tests skip"; \
+		exit 1; \
+	fi
+	cd tools/azurite && npm ci --no-audit --no-fund --loglevel=error
 
 clean:
 	rm -rf $(VENV) .venv-* .devhost .azurite .pytest_cache .ruff_cache

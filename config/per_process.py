@@ -55,13 +55,19 @@ class Expiring(Generic[T]):
         self._values: dict[Hashable, tuple[float, T]] = {}
         _resets.append(self.clear)
 
-    def get(self, key: Hashable, load: Callable[[], tuple[T, float | None]], now: float | None = None) -> T:
-        """The kept value, or `load()`'s (value, seconds to keep it or None for the default) when it expired."""
+    def peek(self, key: Hashable, now: float | None = None) -> T | None:
+        """The kept value, None when there is none or it expired (nothing is loaded)."""
         now = time.monotonic() if now is None else now
         with self._lock:
             kept = self._values.get(key)
-        if kept is not None and kept[0] > now:
-            return kept[1]
+        return kept[1] if kept is not None and kept[0] > now else None
+
+    def get(self, key: Hashable, load: Callable[[], tuple[T, float | None]], now: float | None = None) -> T:
+        """The kept value, or `load()`'s (value, seconds to keep it or None for the default) when it expired."""
+        now = time.monotonic() if now is None else now
+        kept = self.peek(key, now)
+        if kept is not None:
+            return kept
         value, seconds = load()  # outside the lock: a slow load never holds up the other keys
         with self._lock:
             self._values[key] = (now + (self.seconds if seconds is None else seconds), value)

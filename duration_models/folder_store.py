@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from duration_models.store import StoreError, check_key
+from duration_models.store import StoreError, check_key, fold
 
 
 class FolderStore:
@@ -31,6 +31,9 @@ class FolderStore:
             return None
         except (OSError, ValueError) as exc:
             raise StoreError(f"cannot read duration model {key!r}: {exc}") from exc
+
+    def record(self, key: str, entry: dict) -> None:
+        self.update(key, lambda current: fold(current, entry))
 
     def update(self, key: str, change: Callable[[dict | None], dict]) -> dict:
         path = self._path(key)

@@ -1,12 +1,12 @@
-"""The store interface: read a document, update it with a function under optimistic concurrency."""
+"""The store interface: read an analyzer's model, record one finished operation's observations."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Protocol
 
-UPDATE_ATTEMPTS = 8
+from domain.duration_model import observe
+
 _KEY = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -14,18 +14,24 @@ class StoreError(RuntimeError):
     """The store could not be read or written."""
 
 
-class StoreConflict(StoreError):
-    """Someone else changed the document between our read and our write (retried by update())."""
-
-
 class DurationModelStore(Protocol):
     def read(self, key: str) -> dict | None:
-        """The document, None when there is none."""
+        """The model with every recorded observation in it, None when there is none."""
         ...
 
-    def update(self, key: str, change: Callable[[dict | None], dict]) -> dict:
-        """Write change(current) unless the document changed meanwhile (then read and apply again)."""
+    def record(self, key: str, entry: dict) -> None:
+        """Keep one entry (see `observation_entry`) for good: concurrent calls never lose one another's."""
         ...
+
+
+def observation_entry(analyzer_id: str, bucket: str, observations: list) -> dict:
+    """What record() keeps: one finished operation's observations for one size bucket (stored as JSON)."""
+    return {"analyzerId": analyzer_id, "bucket": bucket, "observations": [list(o) for o in observations]}
+
+
+def fold(document: dict | None, recorded: dict) -> dict:
+    """The model with one recorded entry added (stores fold entries oldest first)."""
+    return observe(document, str(recorded["analyzerId"]), str(recorded["bucket"]), list(recorded["observations"]))
 
 
 def check_key(key: str) -> str:

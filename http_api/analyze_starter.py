@@ -23,10 +23,10 @@ from domain.caller_scope import same_scope, scope_key
 from domain.duration_model import size_bucket
 from domain.operation_ids import idempotent_operation_id, new_operation_id, request_fingerprint
 from domain.orchestration_data import AnalysisJob, Scope
-from domain.polling_schedule import PollingPolicy, planned_policy
+from domain.polling_schedule import PollingPolicy
 from domain.refusal import Refusal
 from domain.results_contract import HttpAnswer, submitted_answer
-from duration_models import model_quantiles
+from duration_models import kept_model, learned_model
 from http_api.caller import caller_and_scope
 from http_api.responses import answered, decode_json_field
 from orchestrators.analysis_orchestrator import ORCHESTRATOR_NAME
@@ -151,21 +151,15 @@ def _answer_for_existing(existing, job: AnalysisJob, operation_id: str, analyzer
 async def _learned_policy(request: AnalyzeRequest, settings: Settings) -> PollingPolicy | None:
     """The polling policy planned from the analyzer's duration model; None (cold) without a store or model.
 
-    On a thread, not the event loop: the model is read from storage at most once a minute per process
-    (duration_models.model_quantiles), and planning takes a few milliseconds. A failing store answers None,
-    never an error.
+    The model is read from storage at most once a minute per process, by a thread (never the event loop), and
+    its plans are kept with it (duration_models.access): most POSTs neither wait for storage nor plan. A failing
+    store answers None, never an error.
     """
     if settings.duration_model_store is None:
         return None
-
-    def plan() -> PollingPolicy | None:
-        pairs = model_quantiles(request.analyzer_id, size_bucket(request.pages))
-        if not pairs:
-            return None
-        return planned_policy(settings.polling_policy, pairs, settings.poll_target_lag_seconds)
-
     try:
-        return await asyncio.to_thread(plan)
+        model = kept_model(request.analyzer_id) or await asyncio.to_thread(learned_model, request.analyzer_id)
+        return model.policy(size_bucket(request.pages), settings.polling_policy, settings.poll_target_lag_seconds)
     except Exception:
         log.exception("[AnalyzeContent] Planning from the duration model failed; cold schedule")
         return None

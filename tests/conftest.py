@@ -29,3 +29,32 @@ def app_settings(monkeypatch):
     apply()
     yield apply
     reset_per_process()
+
+
+@pytest.fixture(scope="session")
+def azurite_if_installed():
+    """A real Azurite blob service on a free loopback port, in memory, for the whole session; None when Node.js
+    or the package (`make azurite-deps`) is missing here. Under CI=true a missing Azurite fails instead."""
+    import os
+
+    from tools.azurite import missing_reason, start_azurite
+
+    reason = missing_reason()
+    if reason:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI requires Azurite: {reason}")
+        yield None
+        return
+    server = start_azurite()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def azurite(azurite_if_installed):
+    """Azurite for tests that need it: they skip with the one-line reason when it is not installed."""
+    if azurite_if_installed is None:
+        from tools.azurite import missing_reason
+
+        pytest.skip(missing_reason())
+    return azurite_if_installed

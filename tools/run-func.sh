@@ -12,7 +12,7 @@ with npm (Node.js 18 or newer; the package downloads the Functions host while it
 `npm install -g azure-functions-core-tools@4 --unsafe-perm true`, or with Microsoft's package for your
 system (winget / Homebrew `azure/functions/azure-functions-core-tools@4` / the apt package
 `azure-functions-core-tools-4`, see https://learn.microsoft.com/azure/azure-functions/functions-run-local),
-then run `make run-func` again. Azurite comes from npm as well (`npx azurite`). Without Core Tools,
+then run `make run-func` again. Azurite comes from npm as well (`make azurite-deps`). Without Core Tools,
 `make run` runs the same app on the local host in tools/devhost.
 MSG
   exit 2
@@ -33,12 +33,19 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# Azurite from the project (`make azurite-deps`), else one on PATH; loopback only, telemetry off. The Functions
+# host needs its blob, queue and table services (AzureWebJobsStorage).
 mkdir -p .azurite
-if command -v azurite >/dev/null 2>&1; then
-  azurite --silent --location .azurite --skipApiVersionCheck &
-else
-  npx --yes azurite --silent --location .azurite --skipApiVersionCheck &
+AZURITE=tools/azurite/node_modules/.bin/azurite
+if [ ! -x "$AZURITE" ]; then
+  AZURITE=$(command -v azurite || true)
 fi
+if [ -z "$AZURITE" ]; then
+  echo "make run-func needs Azurite: run \`make azurite-deps\` (Node.js and npm)" >&2
+  exit 2
+fi
+"$AZURITE" --silent --location .azurite --skipApiVersionCheck --disableTelemetry \
+  --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 &
 pids+=($!)
 "$PY" -m tools.simulator --port 7072 &
 pids+=($!)

@@ -25,8 +25,6 @@ def sim(app_settings):
     app_settings(
         CONTENT_UNDERSTANDING_ENDPOINT=handle.base_url,
         CONTENT_UNDERSTANDING_KEY="sim-key",
-        INPUT_CONTAINER_URL="http://127.0.0.1:10000/devstoreaccount1/pro-input-files",
-        INPUT_STORAGE_CONNECTION_STRING="UseDevelopmentStorage=true",
     )
     yield handle
     handle.stop()
@@ -80,7 +78,19 @@ def test_submit_then_checks_reach_succeeded(sim):
     assert submitted["value"]["serviceOperationId"].encode() in body
 
 
-def test_file_ids_are_sent_as_read_only_sas_urls_in_the_scopes_container(sim, monkeypatch):
+def test_file_ids_are_sent_as_read_only_sas_urls_in_the_scopes_container(sim, azurite, app_settings, monkeypatch):
+    from azure.storage.blob import ContainerClient
+
+    app_settings(
+        CONTENT_UNDERSTANDING_ENDPOINT=sim.base_url,
+        CONTENT_UNDERSTANDING_KEY="sim-key",
+        INPUT_CONTAINER_URL=azurite.container_url("pro-input-files"),
+        INPUT_STORAGE_CONNECTION_STRING=azurite.connection_string,
+    )
+    container = ContainerClient.from_connection_string(azurite.connection_string, f"pro-input-files-g-{GROUP['id']}")
+    if not container.exists():
+        container.create_container()
+    container.upload_blob("invoices/a b.pdf", b"%PDF-1.7 an invoice", overwrite=True)
     client = content_understanding_client()
     sent = []
     original = client.submit

@@ -19,9 +19,11 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.openapi_contract import checking_responses
+from tools.azurite import Azurite
 from tools.devhost.local_stack import HOST_READY, SIMULATOR_READY, Child, start_quiet
 
 REPO = Path(__file__).resolve().parents[2]
+INPUT_CONTAINER = "pro-input-files"
 SIM_KEY = "e2e-key"
 # Time-compressed settings: the analysis timeout is what the timeout test waits for.
 E2E_TIMEOUT_SECONDS = 6
@@ -32,7 +34,8 @@ APP_ENV = {
     "POLL_MAX_INTERVAL_SECONDS": "0.5",
     "DURABLE_TASK_HUB_NAME": "E2ETests",
     "DEVHOST_DURABLE_PROFILE": "exact",  # tests/e2e/test_durable_backends.py runs the other profiles
-    "INPUT_CONTAINER_URL": "http://127.0.0.1:10000/devstoreaccount1/pro-input-files",
+    # Without Azurite: a closed port (never a developer's Azurite on 10000), so file ids fail to be read.
+    "INPUT_CONTAINER_URL": "http://127.0.0.1:9/devstoreaccount1/pro-input-files",
     "INPUT_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true",
     "PURGE_SCHEDULE": "0 0 0 1 1 *",
     "AUTH_MODE": "none",
@@ -44,6 +47,16 @@ APP_ENV = {
 def start_simulator() -> Child:
     args = ["-m", "tools.simulator", "--port", "0", "--duration", "1", "--key", SIM_KEY, "--quiet"]
     return start_quiet("simulator", args, SIMULATOR_READY)
+
+
+def storage_settings(azurite) -> dict[str, str]:
+    """File ids in the session's Azurite (when installed): the same signing and reading code as in Azure."""
+    if azurite is None:
+        return {}
+    return {
+        "INPUT_CONTAINER_URL": azurite.container_url(INPUT_CONTAINER),
+        "INPUT_STORAGE_CONNECTION_STRING": azurite.connection_string,
+    }
 
 
 def start_host(simulator_url: str, state_dir: Path, app_dir: Path = REPO, **settings: str) -> Child:
@@ -60,6 +73,7 @@ class Stack:
     base_url: str
     simulator_url: str | None
     host: Child | None = None
+    azurite: Azurite | None = None  # where a local stack's file ids live (None: not installed here)
 
     @property
     def local(self) -> bool:
@@ -77,13 +91,14 @@ def simulator_process() -> Iterator[Child | None]:
 
 
 @pytest.fixture(scope="session")
-def stack(simulator_process, tmp_path_factory) -> Iterator[Stack]:
+def stack(simulator_process, azurite_if_installed, tmp_path_factory) -> Iterator[Stack]:
     external = os.environ.get("E2E_BASE_URL")
     if external:
         yield Stack(base_url=external.rstrip("/"), simulator_url=os.environ.get("E2E_SIMULATOR_URL"))
         return
-    host = start_host(simulator_process.ready_url, tmp_path_factory.mktemp("devhost-state"))
-    yield Stack(base_url=host.ready_url, simulator_url=simulator_process.ready_url, host=host)
+    storage = storage_settings(azurite_if_installed)
+    host = start_host(simulator_process.ready_url, tmp_path_factory.mktemp("devhost-state"), **storage)
+    yield Stack(host.ready_url, simulator_process.ready_url, host, azurite_if_installed)
     host.stop()
 
 

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import pytest
 import requests
 
-from tests.e2e.conftest import E2E_TIMEOUT_SECONDS, SIM_KEY
+from tests.e2e.conftest import E2E_TIMEOUT_SECONDS, INPUT_CONTAINER, SIM_KEY
 from tests.e2e.helpers import (
     ANALYZER,
     DOC,
@@ -283,9 +283,18 @@ def test_no_key_or_sas_signature_reaches_the_logs(stack):
     if not stack.local:
         pytest.skip("reads the local host's output")
     marker = f"sig-{uuid.uuid4().hex}"
-    operation_id = start(stack, f"{DOC}?sv=2024-01-01&sig={marker}&sim_duration=0.3", "invoices/a.pdf")
-    assert poll(stack, operation_id)[-1].status_code == 200
-    completed = f"Analysis completed - returning results for {operation_id}"
+    file_id = f"invoices/{uuid.uuid4().hex}.pdf"
+    if stack.azurite is not None:  # the blob exists: the operation succeeds; without Azurite it cannot be read
+        from azure.storage.blob import ContainerClient
+
+        container = ContainerClient.from_connection_string(stack.azurite.connection_string, INPUT_CONTAINER)
+        if not container.exists():
+            container.create_container()
+        container.upload_blob(file_id, b"%PDF-1.7 an invoice")
+    operation_id = start(stack, f"{DOC}?sv=2024-01-01&sig={marker}&sim_duration=0.3", file_id)
+    assert poll(stack, operation_id)[-1].status_code == (200 if stack.azurite is not None else 500)
+    ended = "returning results for" if stack.azurite is not None else "Analysis failed for"
+    completed = f"{ended} {operation_id}"
     # A log line may arrive after the HTTP answer: wait for the last one this operation writes.
     output = wait_until(lambda: text if completed in (text := "\n".join(stack.host.lines)) else None, timeout=10)
     assert operation_id in output  # the operator can follow the operation...

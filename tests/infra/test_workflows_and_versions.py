@@ -63,7 +63,18 @@ def test_ci_script_stays_lint_then_test():
     text = (REPO / ".ci" / "run").read_text()
     lines = [line for line in text.splitlines() if line.startswith("make")]
     assert lines[0] == "make lint" and lines[-1] == "make test"
-    assert "test-all-pythons" not in text and "npm" not in text  # no multi-version run, no network installs
+    assert "test-all-pythons" not in text and "npm" not in text  # no multi-version run, no ad-hoc installs
+    # Azurite comes from its make target (the pinned lock file) and is required, as the browser is.
+    assert lines.index("make azurite-deps") < lines.index("make test")
+    assert "test -x tools/azurite/node_modules/.bin/azurite-blob" in text
+
+
+def test_github_ci_installs_azurite_so_the_storage_tests_run():
+    steps = workflow("ci.yml")["jobs"]["test"]["steps"]
+    runs = [step.get("run", "") for step in steps]
+    azurite = next(i for i, run in enumerate(runs) if "make azurite-deps" in run)
+    assert azurite < next(i for i, run in enumerate(runs) if "make test" in run)
+    assert any(step.get("uses", "").startswith("actions/setup-node@") for step in steps[:azurite])
 
 
 def test_run_func_explains_how_to_get_core_tools_when_func_is_missing(tmp_path: Path):

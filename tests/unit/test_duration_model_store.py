@@ -2,7 +2,6 @@
 the record_duration activity."""
 
 import asyncio
-import json
 import threading
 
 import pytest
@@ -15,8 +14,10 @@ from domain.duration_model import ALL_SIZES, MIN_OBSERVATIONS, observe
 from domain.polling_schedule import PollingPolicy
 from duration_models import access
 from duration_models.folder_store import FolderStore
-from duration_models.store import StoreConflict, StoreError
+from duration_models.store import StoreError, fold
 from tests.unit.test_settings import BASE
+
+COLD = PollingPolicy(timeout_seconds=300, initial_interval_seconds=2, max_interval_seconds=10)
 
 RECORD = record_duration.build().get_user_function()
 
@@ -102,82 +103,7 @@ def test_concurrent_updates_to_the_folder_store_lose_nothing(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
 
 
-# The blob store, against a fake container with ETags
-
-
-class _Conflict(Exception):
-    pass
-
-
-class FakeContainer:
-    def __init__(self):
-        self.blobs: dict[str, tuple[bytes, str]] = {}
-        self.interfere = 0  # writes by "another instance" between our read and our write
-        self.version = 0
-
-    def etag(self):
-        self.version += 1
-        return f"etag-{self.version}"
-
-    def get_blob_client(self, name):
-        return FakeBlob(self, name)
-
-
-class FakeBlob:
-    def __init__(self, container, name):
-        self.container, self.name = container, name
-
-    def download_blob(self):
-        from azure.core.exceptions import ResourceNotFoundError
-
-        if self.name not in self.container.blobs:
-            raise ResourceNotFoundError("missing")
-        data, etag = self.container.blobs[self.name]
-        downloader = type("D", (), {})()
-        downloader.readall = lambda: data
-        downloader.properties = type("P", (), {"etag": etag})()
-        return downloader
-
-    def upload_blob(self, data, overwrite=False, etag=None, match_condition=None):
-        from azure.core.exceptions import ResourceExistsError, ResourceModifiedError
-
-        if self.container.interfere:
-            self.container.interfere -= 1
-            current = json.loads(self.container.blobs[self.name][0]) if self.name in self.container.blobs else {}
-            current["n"] = current.get("n", 0) + 100
-            self.container.blobs[self.name] = (json.dumps(current).encode(), self.container.etag())
-        existing = self.container.blobs.get(self.name)
-        if not overwrite and existing is not None:
-            raise ResourceExistsError("exists")
-        if etag is not None and (existing is None or existing[1] != etag):
-            raise ResourceModifiedError("etag")
-        self.container.blobs[self.name] = (data, self.container.etag())
-
-
-def blob_store(container):
-    from duration_models.blob_store import BlobStore
-
-    store = BlobStore.__new__(BlobStore)
-    store.container = container
-    return store
-
-
-def test_the_blob_store_retries_on_a_concurrent_write_and_keeps_both_changes():
-    container = FakeContainer()
-    store = blob_store(container)
-    store.update("a", lambda current: {"n": (current or {}).get("n", 0) + 1})
-    container.interfere = 2
-    store.update("a", lambda current: {"n": (current or {}).get("n", 0) + 1})
-    assert store.read("a") == {"n": 202}  # two interfering writes of +100, then ours applied on top
-
-
-def test_the_blob_store_gives_up_when_the_document_never_settles():
-    container = FakeContainer()
-    store = blob_store(container)
-    store.update("a", lambda current: {"n": 1})
-    container.interfere = 100
-    with pytest.raises(StoreConflict):
-        store.update("a", lambda current: {"n": 2})
+# The blob store (its behaviour against a real Azurite: tests/storage/test_duration_model_blob_store.py)
 
 
 def test_the_blob_store_builds_its_clients_from_a_connection_string_or_an_identity(monkeypatch):
@@ -206,11 +132,10 @@ class CountingStore:
             raise StoreError("storage is down")
         return self.document
 
-    def update(self, key, change):
+    def record(self, key, entry):
         if self.fail:
             raise StoreError("storage is down")
-        self.document = change(self.document)
-        return self.document
+        self.document = fold(self.document, entry)
 
 
 @pytest.fixture
@@ -223,21 +148,26 @@ def store_in(app_settings, monkeypatch, tmp_path):
     return install
 
 
-def test_the_model_is_read_at_most_once_a_minute(store_in):
+def test_the_model_is_read_at_most_once_a_minute_and_planned_once_per_read(store_in, monkeypatch):
     store = store_in(CountingStore(warm_model()))
-    first = access.model_quantiles("prebuilt-invoice", ALL_SIZES, now=1000.0)
-    assert first and access.model_quantiles("prebuilt-invoice", ALL_SIZES, now=1059.0) == first
-    assert store.reads == 1
-    access.model_quantiles("prebuilt-invoice", ALL_SIZES, now=1061.0)
-    assert store.reads == 2
+    assert access.kept_model("prebuilt-invoice", now=1000.0) is None
+    first = access.learned_model("prebuilt-invoice", now=1000.0)
+    assert access.kept_model("prebuilt-invoice", now=1059.0) is first  # no I/O, no thread
+    assert access.learned_model("prebuilt-invoice", now=1030.0) is first and store.reads == 1
+    assert access.kept_model("prebuilt-invoice", now=1061.0) is None
+    assert access.learned_model("prebuilt-invoice", now=1061.0) is not first and store.reads == 2
+    plans = []
+    monkeypatch.setattr(access, "planned_policy", lambda *args: plans.append(args) or COLD)
+    assert first.policy(ALL_SIZES, COLD, 3) is COLD and first.policy(ALL_SIZES, COLD, 3) is COLD
+    assert len(plans) == 1
 
 
 def test_a_failing_store_means_the_cold_schedule_and_a_warning_per_failed_read(store_in, caplog):
     store = store_in(CountingStore(fail=True))
-    assert access.model_quantiles("prebuilt-invoice", ALL_SIZES, now=0.0) is None
-    assert access.model_quantiles("prebuilt-invoice", ALL_SIZES, now=5.0) is None
+    assert access.learned_model("prebuilt-invoice", now=0.0).policy(ALL_SIZES, COLD, 3) is None
+    assert access.learned_model("prebuilt-invoice", now=5.0).document is None
     assert store.reads == 1  # not asked again on every POST
-    assert access.model_quantiles("prebuilt-invoice", ALL_SIZES, now=20.0) is None
+    assert access.learned_model("prebuilt-invoice", now=20.0).document is None
     assert store.reads == 2  # retried after FAILURE_RETRY_SECONDS
     assert sum("cold schedule" in r.getMessage() for r in caplog.records) == 2
 

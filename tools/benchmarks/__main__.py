@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replays", type=int, default=10, help="analyses per cell replayed through the SDK")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--no-http", action="store_true", help="skip everything that starts the local host")
+    parser.add_argument("--no-model-store", action="store_true", help="skip the duration-model store on Azurite")
     args = parser.parse_args(argv)
     began = time.perf_counter()
     out = Path(os.environ.get("BENCH_OUT") or REPO / ".bench" / "bench.json")
@@ -82,6 +83,11 @@ def main(argv: list[str] | None = None) -> int:
             f"  in-process POST p50 {inproc['post']['p50']} ms p99 {inproc['post']['p99']} ms; "
             f"GET p50 {inproc['get']['p50']} ms p99 {inproc['get']['p99']} ms"
         )
+    from tools.benchmarks.model_store import model_store, print_table
+
+    store_figures = {} if args.no_model_store else model_store()
+    if store_figures:
+        print_table(store_figures)
     print("\nHistory of an analysis running the whole 300 s (any result size: results never enter it; events counted")
     print("as DTFx stores them, with the OrchestratorStarted/Completed markers of each episode, and without them):")
     for name, figures in worst.items():
@@ -105,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             "get_2mb_ms": (endpoints.get("http") or {}).get("get_2mb_ms"),
             "inprocess_ms": endpoints.get("inprocess_ms"),
         },
+        **store_figures,
         "goals": [{"goal": t, "met": ok, "detail": d} for t, ok, d in checked],
         "seconds": round(time.perf_counter() - began, 1),
     }

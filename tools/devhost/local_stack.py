@@ -1,18 +1,22 @@
-"""``make run``: the Content Understanding simulator and devhost side by side, output interleaved.
+"""``make run``: Azurite, the Content Understanding simulator and devhost side by side, output interleaved.
 
-Starts ``python -m tools.simulator`` (unless CONTENT_UNDERSTANDING_ENDPOINT points elsewhere) and
-``python -m tools.devhost``, waits for each one's ready line, prints how to try the app, and stops both on
-Ctrl-C / SIGTERM. If either child dies, the other is stopped and the exit code is non-zero.
+Starts Azurite on 127.0.0.1:10000 with its data in .azurite/ when it is installed (`make azurite-deps`), so file
+ids and the duration models run on the Blob Storage code they run on in Azure; ``python -m tools.simulator``
+(unless CONTENT_UNDERSTANDING_ENDPOINT points elsewhere) and ``python -m tools.devhost``; waits for each one's
+ready line, prints how to try the app, and stops all on Ctrl-C / SIGTERM. If a child dies, the others are
+stopped and the exit code is non-zero. Without Node.js or Azurite it runs Python only and says so.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -24,6 +28,12 @@ from types import FrameType
 from tools.devhost.settings import read_route_prefix
 
 ENDPOINT_SETTING = "CONTENT_UNDERSTANDING_ENDPOINT"
+# Azurite's well-known port: what `UseDevelopmentStorage=true` and the example's container URLs mean.
+AZURITE_PORT = 10000
+AZURITE_HOSTS = (f"127.0.0.1:{AZURITE_PORT}", f"localhost:{AZURITE_PORT}")
+STORAGE_SETTINGS = ("INPUT_CONTAINER_URL", "DURATION_MODEL_STORE")
+MODEL_STORE_SETTING = "DURATION_MODEL_STORE"
+PYTHON_ONLY_MODEL_STORE = "file:.devhost/duration-models"
 SIMULATOR_READY = re.compile(r"listening on (https?://\S+)")
 HOST_READY = re.compile(r"Host started\. Listening on (https?://\S+)")
 READY_TIMEOUT_SECONDS = 60.0
@@ -152,15 +162,68 @@ def ensure_local_settings(app_dir: Path) -> None:
     _print(f"Created {target.name} from {example.name} (edit it to point at a real Content Understanding resource)")
 
 
-def configured_endpoint(app_dir: Path) -> str | None:
-    """The endpoint the host will use: the environment first, then local.settings.json."""
-    if os.environ.get(ENDPOINT_SETTING):
-        return os.environ[ENDPOINT_SETTING]
+def configured_value(app_dir: Path, name: str) -> str | None:
+    """A setting as the host will see it: the environment first, then local.settings.json."""
+    if os.environ.get(name):
+        return os.environ[name]
     try:
         values = json.loads((app_dir / "local.settings.json").read_text(encoding="utf-8-sig")).get("Values") or {}
     except (OSError, ValueError):
         return None
-    return values.get(ENDPOINT_SETTING) or None
+    return values.get(name) or None
+
+
+def configured_endpoint(app_dir: Path) -> str | None:
+    """The endpoint the host will use: the environment first, then local.settings.json."""
+    return configured_value(app_dir, ENDPOINT_SETTING)
+
+
+def on_local_azurite(url: str | None) -> bool:
+    return bool(url) and any(f"//{host}/" in url for host in AZURITE_HOSTS)
+
+
+def azurite_containers(app_dir: Path) -> list[str]:
+    """The containers the configured settings expect in the local Azurite (created once it listens)."""
+    names = []
+    for setting in STORAGE_SETTINGS:
+        url = configured_value(app_dir, setting)
+        if on_local_azurite(url):
+            names.append(url.rstrip("/").rsplit("/", 1)[-1])
+    return names
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def storage_children(app_dir: Path) -> tuple[list[Child], dict[str, str]]:
+    """Azurite when it is installed and the settings use it; else the Python-only defaults, said in one line."""
+    from tools.azurite import azurite_child, missing_reason
+
+    if not any(on_local_azurite(configured_value(app_dir, s)) for s in STORAGE_SETTINGS):
+        return [], {}
+    if port_in_use(AZURITE_PORT):
+        _print(f"127.0.0.1:{AZURITE_PORT} is already in use (an Azurite of your own?); the app uses it as it is")
+        return [], {}
+    reason = missing_reason()
+    if reason is None:
+        return [azurite_child(AZURITE_PORT, app_dir / ".azurite", echo=True)], {}
+    overrides = {}
+    if on_local_azurite(configured_value(app_dir, MODEL_STORE_SETTING)):
+        overrides[MODEL_STORE_SETTING] = PYTHON_ONLY_MODEL_STORE
+    _print(f"Azurite not started ({reason}): durations kept in .devhost/duration-models; file ids cannot be read")
+    return [], overrides
+
+
+def create_containers(names: list[str]) -> None:
+    """Azurite starts empty: make the containers the settings name (azd creates them in Azure)."""
+    from azure.core.exceptions import ResourceExistsError
+    from azure.storage.blob import ContainerClient
+
+    for name in names:
+        with contextlib.suppress(ResourceExistsError):
+            ContainerClient.from_connection_string("UseDevelopmentStorage=true", name).create_container()
 
 
 def uses_simulator(endpoint: str | None, simulator_port: int) -> bool:
@@ -182,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     app_dir = Path(args.app_dir).resolve()
     ensure_local_settings(app_dir)
-    children: list[Child] = []
+    children, storage_overrides = storage_children(app_dir)
     endpoint = configured_endpoint(app_dir)
     if uses_simulator(endpoint, args.simulator_port):
         children.append(
@@ -196,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         _print(f"{ENDPOINT_SETTING} is set to a non-local endpoint; not starting the simulator")
     host_command = [sys.executable, "-m", "tools.devhost", "--port", str(args.port), "--app-dir", str(app_dir)]
-    children.append(Child("host", host_command, HOST_READY, app_dir))
+    children.append(Child("host", host_command, HOST_READY, app_dir, env=storage_overrides))
 
     stop_requested = threading.Event()
 
@@ -214,9 +277,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(children: list[Child], stop_requested: threading.Event, app_dir: Path, port: int) -> int:
     for child in children:
-        if child.label == "host" and children[0].label == "simulator":
+        simulator = next((c for c in children if c.label == "simulator"), None)
+        if child.label == "host" and simulator is not None:
             # The simulator's real URL (it may not be the default port) wins over local.settings.json.
-            child.env[ENDPOINT_SETTING] = children[0].ready_url or ""
+            child.env[ENDPOINT_SETTING] = simulator.ready_url or ""
         child.start()
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
         while not child.wait_ready(0.2):
@@ -228,6 +292,8 @@ def _run(children: list[Child], stop_requested: threading.Event, app_dir: Path, 
                 for line in child.lines:
                     _print(f"    {line}")
                 return 1
+        if child.label == "azurite":
+            create_containers(azurite_containers(app_dir))
     _print_usage(children, app_dir, port)
     while not stop_requested.wait(0.5):
         for child in children:

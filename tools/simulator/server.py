@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+import aiohttp
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
 from .entra import DEFAULT_TENANT, TokenIssuer, openid_configuration
 from .options import SUPPORTED_API_VERSIONS, SimulatorOptions
 from .results import build_result
+from .sources import NOT_ACCESSIBLE, is_loopback_url, read_source
 from .state import OUTCOMES, Operation, ScenarioControls, SimulatorState
 
 ANALYZER_ID_PATTERN = re.compile(r"^[a-zA-Z0-9._-]{1,64}$")
@@ -102,6 +104,8 @@ class SimulatorServer:
         self.port = options.port
         self._web: web.Server | None = None  # made in start(): it binds to the running loop
         self._listener: asyncio.AbstractServer | None = None
+        self._fetcher: aiohttp.ClientSession | None = None  # reads loopback inputs; made on the loop
+        self._reads: set[asyncio.Task] = set()
 
     @property
     def base_url(self) -> str:
@@ -132,6 +136,10 @@ class SimulatorServer:
     async def stop(self) -> None:
         if self._listener is not None:
             self._listener.close()
+        for task in list(self._reads):
+            task.cancel()
+        if self._fetcher is not None:
+            await self._fetcher.close()
         if self._web is not None:
             await self._web.shutdown(0.5)
         if self._listener is not None:
@@ -347,6 +355,7 @@ class SimulatorServer:
         if not self.state.analyzer_exists(analyzer_id):
             raise _analyzer_not_found(analyzer_id)
         overrides: dict[str, str] = {}
+        first_url = None
         if action == "analyze":
             request = _json_object(body)
             inputs = _validated_inputs(request)
@@ -375,11 +384,32 @@ class SimulatorServer:
         operation = self.state.create_operation(
             analyzer_id, api_version, inputs, controls, query.get("stringEncoding", "codePoint")
         )
+        if first_url and is_loopback_url(first_url):
+            self._read_source(operation, first_url)
         return Reply(
             202,
             {"id": operation.id, "status": "NotStarted"},
             {"Operation-Location": self._operation_location(operation, req)},
         )
+
+    def _read_source(self, operation: Operation, url: str) -> None:
+        """Read the input in the background, as the service does after its 202; unreadable -> Failed."""
+        loop = asyncio.get_running_loop()
+        if self._fetcher is None:
+            self._fetcher = aiohttp.ClientSession(trust_env=False)  # never through a proxy from the environment
+        with self.state.lock:
+            operation.source = "reading"
+            self.state.stats.source_fetches += 1
+
+        async def read() -> None:
+            assert self._fetcher is not None
+            error = await read_source(self._fetcher, url)
+            with self.state.lock:
+                operation.source, operation.source_error = ("read", None) if error is None else ("unreadable", error)
+
+        task = loop.create_task(read())
+        self._reads.add(task)
+        task.add_done_callback(self._reads.discard)
 
     def _controls(self, values: dict[str, str]) -> ScenarioControls:
         controls = ScenarioControls(duration=self.options.duration)
@@ -443,6 +473,15 @@ class SimulatorServer:
         status = operation.status_at(time.monotonic())
         if status == "Succeeded":
             return Reply(200, self._succeeded_body(operation))
+        if status == "Failed" and operation.source == "unreadable":
+            error = {
+                "code": "InvalidRequest",
+                "message": f"Content is not accessible: {operation.source_error}.",
+                "target": "inputs[0].url",
+                "details": [],
+                "innererror": {"code": NOT_ACCESSIBLE},
+            }
+            return Reply(200, {"id": operation.id, "status": "Failed", "error": error})
         if status == "Failed":
             return Reply(
                 200,

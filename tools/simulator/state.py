@@ -47,13 +47,19 @@ class Operation:
     throttle_left: int = 0
     fail_left: int = 0
     result_cache: dict[str, Any] | None = None
+    # Reading the input (loopback URLs only, see sources.py): "unread" (nothing to read), "reading", "read",
+    # or "unreadable" with source_error saying why.
+    source: str = "unread"
+    source_error: str | None = None
 
     def status_at(self, now: float) -> str:
         elapsed = now - self.created_monotonic
         duration = self.controls.duration
+        if self.source == "unreadable":
+            return "Failed"
         if elapsed < duration * NOT_STARTED_FRACTION:
             return "NotStarted"
-        if self.controls.outcome == "stuck" or elapsed < duration:
+        if self.controls.outcome == "stuck" or elapsed < duration or self.source == "reading":
             return "Running"
         return {"succeeded": "Succeeded", "failed": "Failed", "canceled": "Canceled"}[self.controls.outcome]
 
@@ -69,6 +75,7 @@ class Stats:
     connections: int = 0
     operations_created: int = 0
     jwks_calls: int = 0
+    source_fetches: int = 0
 
 
 class SimulatorState:
@@ -268,6 +275,7 @@ class SimulatorState:
                 "operations_created": s.operations_created,
                 "custom_analyzers": sorted(self.custom_analyzers),
                 "jwks_calls": s.jwks_calls,
+                "source_fetches": s.source_fetches,
             }
 
     def reset(self) -> None:

@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -106,5 +107,30 @@ def test_host_that_cannot_start_fails_the_stack_with_its_output(app_dir: Path):
         assert "not starting the simulator" in stack.output
         assert "host exited; its output:" in stack.output
         assert "broken sample app" in stack.output
+    finally:
+        stack.stop()
+
+
+def test_without_node_it_runs_python_only_and_says_so_in_one_line(app_dir: Path):
+    from tools.devhost.local_stack import AZURITE_PORT, port_in_use
+
+    if port_in_use(AZURITE_PORT):
+        pytest.skip(f"127.0.0.1:{AZURITE_PORT} is in use on this machine (someone's Azurite): the stack would use it")
+    values = {
+        "SAMPLE_HUB": "StackHub",
+        "TICK_SCHEDULE": "0 0 0 1 1 *",
+        "INPUT_CONTAINER_URL": f"http://127.0.0.1:{AZURITE_PORT}/devstoreaccount1/pro-input-files",
+        "DURATION_MODEL_STORE": f"http://127.0.0.1:{AZURITE_PORT}/devstoreaccount1/duration-models",
+    }
+    (app_dir / "local.settings.json.example").write_text(json.dumps({"Values": values}))
+    python_only = str(Path(sys.executable).parent)  # the interpreter, and no node
+    stack = Stack(app_dir, clean_env(PATH=python_only))
+    try:
+        stack.wait_for_usage(timeout=30)
+        notes = [line for line in stack.output.splitlines() if "Azurite not started" in line]
+        assert len(notes) == 1 and "Node.js" in notes[0], stack.output
+        assert "[azurite]" not in stack.output
+        store = requests.get(f"{stack.url_of('host')}/api/settings/DURATION_MODEL_STORE").json()["value"]
+        assert store == "file:.devhost/duration-models"
     finally:
         stack.stop()
