@@ -60,8 +60,10 @@ def request_too_large(max_bytes: int) -> ValidationError:
 
 
 # The orchestration input must fit the smallest durable backend's message limit with room to spare: the
-# Durable Task Scheduler refuses any payload over 1 MiB, and the continued input adds each file's state.
-MAX_ORCHESTRATION_INPUT_BYTES = 512 * 1024
+# Durable Task Scheduler refuses any payload over 1 MiB, the first execution's history carries the input twice
+# (in ExecutionStarted and spread over the submit activities' inputs) and a work item may carry that history,
+# and the continued input adds each file's state. A quarter of the limit leaves room for all of it.
+MAX_ORCHESTRATION_INPUT_BYTES = 256 * 1024
 
 
 def orchestration_input_too_large(job: dict) -> ValidationError | None:

@@ -292,12 +292,12 @@ def _request_of_size(characters_per_file: int, files: int = 10) -> list[str]:
 
 def test_the_largest_request_accepted_fits_the_backend_and_a_larger_one_is_refused_at_post(backend):
     before = backend.analyses_created()
-    too_large = backend.post(_request_of_size(8000))
+    too_large = backend.post(_request_of_size(4000))
     assert too_large.status_code == 413
     body = too_large.json()
     assert (body["error"], body["code"]) == ("Request too large", "RequestTooLarge")
-    assert "too large to start" in body["message"] and "524288" in body["message"]
-    largest = backend.post(_request_of_size(7000))
+    assert "too large to start" in body["message"] and "262144" in body["message"]
+    largest = backend.post(_request_of_size(3500))
     assert largest.status_code == 202, largest.text
     final = _final(backend, largest.json()["operationId"])
     assert final.status_code == 200, final.text

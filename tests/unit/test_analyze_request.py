@@ -198,4 +198,6 @@ def test_an_orchestration_input_over_the_budget_is_a_413_that_says_why():
     refused = orchestration_input_too_large(job("https://files.example.com/" + "é" * 8000))  # 7 bytes each
     assert refused is not None and refused.status == 413 and refused.code == "RequestTooLarge"
     assert str(MAX_ORCHESTRATION_INPUT_BYTES) in refused.message and "too large to start" in refused.message
-    assert MAX_ORCHESTRATION_INPUT_BYTES * 2 <= 1024 * 1024  # half the Durable Task Scheduler's message limit
+    assert MAX_ORCHESTRATION_INPUT_BYTES * 4 <= 1024 * 1024  # a quarter of the Durable Task Scheduler's limit
+    largest_ascii = job("https://files.example.com/" + "a" * (8192 - 26))  # ten URLs of the longest length
+    assert orchestration_input_too_large(largest_ascii) is None
