@@ -19,6 +19,11 @@ from domain.refusal import Refusal
 # Where Microsoft Entra ID publishes a tenant's signing keys (sovereign clouds and tests use another host).
 DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
 OBJECT_ID_CLAIMS = ("oid", "http://schemas.microsoft.com/identity/claims/objectidentifier")
+GROUP_CLAIMS = ("groups",)
+ROLE_CLAIMS = ("roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role")
+SCOPE_CLAIMS = ("scp", "http://schemas.microsoft.com/identity/claims/scope")
+# Kestrel accepts at most 32 KB of request headers in total, so a larger principal cannot be genuine.
+MAX_PRINCIPAL_HEADER_CHARS = 32 * 1024
 
 
 class AuthenticationError(Refusal):
@@ -34,6 +39,8 @@ class AuthenticationError(Refusal):
 class Caller:
     user_id: str | None  # the Entra object id (oid); None only when anonymous
     groups: frozenset[str] = field(default_factory=frozenset)
+    roles: frozenset[str] = field(default_factory=frozenset)
+    scopes: frozenset[str] = field(default_factory=frozenset)  # delegated permissions (`scp`); none for app-only
     anonymous: bool = False
     groups_overage: bool = False  # the token says "too many groups to list" instead of listing them
 
@@ -53,9 +60,12 @@ def caller_from_claims(claims: Mapping[str, object]) -> Caller:
         raise AuthenticationError("InvalidToken", "The token has no object id (oid) claim.")
     names = claims.get("_claim_names")
     overage = isinstance(names, dict) and "groups" in names
+    scopes = next((claims[c] for c in SCOPE_CLAIMS if claims.get(c)), "")
     return Caller(
         user_id=user_id,
         groups=frozenset(_strings(claims.get("groups"))),
+        roles=frozenset(_strings(claims.get("roles"))),
+        scopes=frozenset(scopes.split()) if isinstance(scopes, str) else frozenset(),
         groups_overage=overage,
     )
 
@@ -64,18 +74,23 @@ def caller_from_app_service_principal(header_value: str | None) -> Caller:
     """Decode X-MS-CLIENT-PRINCIPAL (base64 JSON with a claims list) as App Service Authentication sends it."""
     if not header_value:
         raise AuthenticationError("MissingToken", "Sign in first: the request carries no authenticated principal.")
+    if len(header_value) > MAX_PRINCIPAL_HEADER_CHARS:
+        raise AuthenticationError("InvalidToken", "The authenticated principal header is too large.")
     try:
         principal = json.loads(base64.b64decode(header_value, validate=False))
         claims = principal["claims"]
         if not isinstance(claims, list):
             raise TypeError("claims is not a list")
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError):
         raise AuthenticationError("InvalidToken", "The authenticated principal header is malformed.") from None
+    role_type = principal.get("role_typ")
     values: dict[str, list[str]] = {}
     for claim in claims:
         if isinstance(claim, dict) and isinstance(claim.get("typ"), str) and isinstance(claim.get("val"), str):
-            values.setdefault(claim["typ"], []).append(claim["val"])
-    flat = {name: (vals if name == "groups" else vals[0]) for name, vals in values.items()}
+            typ = "roles" if claim["typ"] in (*ROLE_CLAIMS, role_type) else claim["typ"]
+            typ = "scp" if typ in SCOPE_CLAIMS else typ
+            values.setdefault(typ, []).append(claim["val"])
+    flat = {name: (vals if name in ("groups", "roles") else vals[0]) for name, vals in values.items()}
     return caller_from_claims(flat)
 
 

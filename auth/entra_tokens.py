@@ -2,11 +2,19 @@
 
 The crypto is PyJWT's; this module only fetches and caches the tenant's signing keys. Keys are refreshed
 when a token names a key id we do not know (Entra rotates keys), at most once per MIN_REFRESH_SECONDS so a
-flood of made-up key ids cannot turn into a flood of requests to Entra.
+flood of made-up key ids cannot turn into a flood of requests to Entra, and in the background once they are
+KEYS_MAX_AGE_SECONDS old.
+
+The refresh is off the request path: one fetch in flight (a background thread, REFRESH_TIMEOUT_SECONDS at
+most), and no lock is held while it downloads. A token whose key id is known never waits; a token with an
+unknown key id waits for the fetch in flight at most REFRESH_TIMEOUT_SECONDS and is then a 401 if the key is
+still unknown. A slow keys endpoint therefore costs the requests with unknown key ids that much, and nothing
+else.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -16,13 +24,17 @@ import requests
 
 from auth.callers import DEFAULT_AUTHORITY_HOST, AuthenticationError
 
+log = logging.getLogger("analysis.auth")
+
 CLOCK_SKEW_SECONDS = 60
 MIN_REFRESH_SECONDS = 10.0
+REFRESH_TIMEOUT_SECONDS = 3.0
+KEYS_MAX_AGE_SECONDS = 6 * 3600.0
 ACCEPTED_ALGORITHMS = ["RS256"]
 
 
 def _fetch_json(url: str) -> dict:
-    response = requests.get(url, timeout=(5, 10))
+    response = requests.get(url, timeout=(REFRESH_TIMEOUT_SECONDS, REFRESH_TIMEOUT_SECONDS))
     response.raise_for_status()
     return response.json()
 
@@ -35,6 +47,7 @@ class EntraTokenValidator:
         authority_host: str = DEFAULT_AUTHORITY_HOST,
         fetch_json: Callable[[str], dict] = _fetch_json,
         clock: Callable[[], float] = time.monotonic,
+        refresh_timeout_seconds: float = REFRESH_TIMEOUT_SECONDS,
     ):
         authority = authority_host.rstrip("/")
         self.audiences = list(audiences)
@@ -44,9 +57,12 @@ class EntraTokenValidator:
         self.jwks_url = f"{authority}/{tenant_id}/discovery/v2.0/keys"
         self._fetch_json = fetch_json
         self._clock = clock
-        self._keys: dict[str, jwt.PyJWK] = {}
-        self._fetched_at: float | None = None
-        self._lock = threading.Lock()
+        self._keys: dict[str, jwt.PyJWK] = {}  # replaced whole by a refresh, read without a lock
+        self._fetched_at: float | None = None  # when the last refresh started
+        self._loaded_at: float | None = None  # when keys were last loaded
+        self._in_flight: threading.Event | None = None  # set when the refresh in flight ends
+        self._lock = threading.Lock()  # guards the fields above; never held during a download
+        self.refresh_timeout = refresh_timeout_seconds
 
     def validate(self, token: str) -> dict:
         """The token's claims when it is valid; AuthenticationError saying why not otherwise."""
@@ -79,22 +95,42 @@ class EntraTokenValidator:
             raise AuthenticationError("InvalidToken", "The token's signature or claims are invalid.") from None
 
     def _signing_key(self, kid: str) -> jwt.PyJWK:
-        with self._lock:
-            if kid not in self._keys and self._may_refresh():
-                self._refresh()
+        key = self._keys.get(kid)
+        if key is not None:
+            if self._loaded_at is not None and self._clock() - self._loaded_at >= KEYS_MAX_AGE_SECONDS:
+                self._start_refresh()  # in the background; this request does not wait
+            return key
+        done = self._start_refresh()
+        if done is not None:
+            done.wait(self.refresh_timeout)
             key = self._keys.get(kid)
         if key is None:
             raise AuthenticationError("InvalidToken", "The token is signed with an unknown key.")
         return key
 
-    def _may_refresh(self) -> bool:
-        return self._fetched_at is None or self._clock() - self._fetched_at >= MIN_REFRESH_SECONDS
+    def _start_refresh(self) -> threading.Event | None:
+        """The event of the refresh in flight (starting one when allowed); None when none runs or may start."""
+        with self._lock:
+            if self._in_flight is not None:
+                return self._in_flight
+            if self._fetched_at is not None and self._clock() - self._fetched_at < MIN_REFRESH_SECONDS:
+                return None
+            self._fetched_at = self._clock()
+            done = self._in_flight = threading.Event()
+        threading.Thread(target=self._refresh, args=(done,), name="entra-keys-refresh", daemon=True).start()
+        return done
 
-    def _refresh(self) -> None:
-        self._fetched_at = self._clock()
+    def _refresh(self, done: threading.Event) -> None:
         try:
             document = self._fetch_json(self.jwks_url)
             key_set = jwt.PyJWKSet.from_dict(document)
-        except (requests.RequestException, ValueError, jwt.PyJWTError):
-            return  # keep the keys we have; the next unknown key id tries again after the interval
-        self._keys = {key.key_id: key for key in key_set.keys if key.key_id}
+            keys = {key.key_id: key for key in key_set.keys if key.key_id}
+            with self._lock:
+                self._keys = keys
+                self._loaded_at = self._clock()
+        except Exception as exc:  # unreachable, slow, malformed: keep the keys we have
+            log.warning("Refreshing the Entra signing keys failed (%s); keeping the keys we have", type(exc).__name__)
+        finally:
+            with self._lock:
+                self._in_flight = None
+            done.set()

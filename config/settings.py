@@ -72,6 +72,14 @@ class Settings:
     duration_model_store: str | None
     duration_model_connection_string: str | None
     poll_target_lag_seconds: float
+    auth_required_scopes: tuple[str, ...]
+    auth_required_roles: tuple[str, ...]
+    caller_starts_per_minute: int
+    caller_reads_per_minute: int
+    health_details_anonymous: bool
+    result_store: str | None
+    result_store_connection_string: str | None
+    max_result_bytes: int
 
     @property
     def is_development(self) -> bool:
@@ -209,7 +217,10 @@ def _read_all(read: _Reader) -> Settings:
     container_url = read.url("INPUT_CONTAINER_URL", required=False)
     allowed_hosts = read.items("ALLOWED_INPUT_HOSTS")
     if not allowed_hosts and container_url:
-        allowed_hosts = (urlsplit(container_url).hostname or "",)
+        container = urlsplit(container_url)
+        default_port = {"https": 443, "http": 80}.get(container.scheme)
+        named_port = f":{container.port}" if container.port not in (None, default_port) else ""
+        allowed_hosts = (f"{container.hostname or ''}{named_port}",)
     settings = Settings(
         content_understanding_endpoint=read.url("CONTENT_UNDERSTANDING_ENDPOINT", required=True) or "",
         content_understanding_key=read.text("CONTENT_UNDERSTANDING_KEY"),
@@ -240,6 +251,14 @@ def _read_all(read: _Reader) -> Settings:
         duration_model_store=read.text("DURATION_MODEL_STORE"),
         duration_model_connection_string=read.text("DURATION_MODEL_STORAGE_CONNECTION_STRING"),
         poll_target_lag_seconds=read.number("POLL_TARGET_LAG_SECONDS", 3, minimum=0.01, maximum=600),
+        auth_required_scopes=read.items("AUTH_REQUIRED_SCOPES"),
+        auth_required_roles=read.items("AUTH_REQUIRED_ROLES"),
+        caller_starts_per_minute=int(read.number("CALLER_STARTS_PER_MINUTE", 30, minimum=1, maximum=100_000)),
+        caller_reads_per_minute=int(read.number("CALLER_READS_PER_MINUTE", 600, minimum=1, maximum=1_000_000)),
+        health_details_anonymous=read.flag("HEALTH_DETAILS_ANONYMOUS", False),
+        result_store=read.text("RESULT_STORE"),
+        result_store_connection_string=read.text("RESULT_STORE_CONNECTION_STRING"),
+        max_result_bytes=int(read.number("MAX_RESULT_BYTES", 32 * 1_048_576, minimum=65_536, maximum=512 * 1_048_576)),
     )
     # Deployments set it (infra/main.bicep, the example settings), but the app speaks one version only
     # (DEFAULT_API_VERSION): the setting is read to refuse any other value with the reason, and nothing more.
@@ -275,6 +294,15 @@ def _check_consistency(settings: Settings, problems: list[str]) -> None:
     if settings.poll_initial_interval_seconds > settings.poll_max_interval_seconds:
         problems.append("POLL_INITIAL_INTERVAL_SECONDS must not exceed POLL_MAX_INTERVAL_SECONDS")
     _check_duration_model_store(settings, problems)
+    location = settings.result_store
+    if location is not None and not (
+        (location.startswith("file:") and location[len("file:") :].strip())
+        or location.startswith(("https://", "http://"))
+    ):
+        problems.append(
+            "RESULT_STORE must be file:<folder> or a blob container URL such as "
+            f"https://<account>.blob.core.windows.net/<container>, got {location!r}"
+        )
     _check_auth(settings, problems)
     _check_local_only_values(settings, problems)
     for origin in settings.cors_allowed_origins:

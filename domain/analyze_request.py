@@ -12,14 +12,25 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import ada_url
+
 from domain.refusal import Refusal
 
 # Content Understanding's analyzer id rule: letters, digits, '.', '_', '-', up to 64 characters.
 ANALYZER_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
-PAGES_PATTERN = re.compile(r"^\s*\d+(\s*-\s*\d+)?(\s*,\s*\d+(\s*-\s*\d+)?)*\s*$")
+# ASCII digits only ([0-9], never \\d: that matches Arabic-Indic and other digits), ranges may be open-ended
+# ("9-"); ASCII spaces are dropped before matching, every other character is refused.
+PAGES_PATTERN = re.compile(r"[0-9]{1,9}(-[0-9]{0,9})?(,[0-9]{1,9}(-[0-9]{0,9})?)*")
+MAX_PAGES_LENGTH = 256  # a real range is a few characters; this bounds what reaches int() and the service
 MAX_URL_LENGTH = 8192
+# Azure blob names: 1-1,024 characters, at most 254 path segments (docs: "Naming and referencing containers,
+# blobs, and metadata"); names ending in '.' or '/' are refused there too (a trailing dot is dropped by clients).
 MAX_FILE_ID_LENGTH = 1024
+MAX_FILE_ID_SEGMENTS = 254
+# Only host names of this shape reach the allow list: what every URL parser (WHATWG, urllib3, .NET) reads alike.
+HOST_NAME_PATTERN = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
+DEFAULT_PORTS = {"https": 443, "http": 80}
 MAX_INTEGER_DIGITS = 30
 # Deeper bodies are refused as InvalidJson. Python 3.10/3.11's json raises RecursionError near depth 1000
 # by itself; 3.12+ parses much deeper, so the limit is checked explicitly (a real body nests about 3 deep).
@@ -33,18 +44,29 @@ METADATA_ADDRESSES = frozenset({ipaddress.ip_address("100.100.100.200"), ipaddre
 class UrlPolicy:
     """Which input URLs Content Understanding may be sent to fetch."""
 
-    allowed_hosts: tuple[str, ...] = ()  # exact hosts or wildcards such as *.blob.core.windows.net
+    allowed_hosts: tuple[str, ...] = ()  # exact hosts or wildcards such as *.blob.core.windows.net, each `:port`
     allow_http: bool = False  # plain http: Development only
 
-    def allows_host(self, host: str) -> bool:
+    def allows_host(self, host: str, port: int | None = None, *, is_ip: bool = False) -> bool:
+        """Whether host (and port: None is the scheme's default) is listed; a wildcard never matches an IP."""
         host = host.lower().rstrip(".")
-        for pattern in self.allowed_hosts:
-            pattern = pattern.lower().strip()
-            if pattern.startswith("*.") and host.endswith(pattern[1:]) and len(host) > len(pattern) - 1:
+        for entry in self.allowed_hosts:
+            pattern, listed_port = _split_port(entry.lower().strip())
+            if listed_port != port:
+                continue
+            if pattern.startswith("*.") and not is_ip and host.endswith(pattern[1:]) and len(host) > len(pattern) - 1:
                 return True
-            if host == pattern:
+            if host == pattern.rstrip(".").strip("[]") or f"[{host}]" == pattern:
                 return True
         return False
+
+
+def _split_port(entry: str) -> tuple[str, int | None]:
+    """`host:port` -> (host, port); `host` -> (host, None); `[v6]` and `[v6]:port` as well."""
+    host, sep, port = entry.rpartition(":")
+    if sep and port.isdigit() and (":" not in host or (host.startswith("[") and host.endswith("]"))):
+        return host, int(port)
+    return entry, None
 
 
 class ValidationError(Refusal):
@@ -146,8 +168,7 @@ def parse_analyze_request(
             raise ValidationError("InvalidInputFiles", f"inputFiles[{index}] must be a non-empty string.")
         entry = entry.strip()
         if _looks_like_url(entry):
-            check_input_url(entry, index, url_policy or UrlPolicy())
-            inputs.append({"url": entry})
+            inputs.append({"url": check_input_url(entry, index, url_policy or UrlPolicy())})
         else:
             check_file_id(entry, index)
             inputs.append({"fileId": entry})
@@ -198,22 +219,34 @@ def _no_constant(name: str) -> object:
 
 
 def _pages(payload: dict) -> str | None:
-    """A page range such as '1-3,5'; every range ascending."""
-    pages = _optional_matching(payload, "pages", PAGES_PATTERN, "a page range such as '1-3,5'")
-    if pages is None:
+    """A page range such as '1-3,5' or '9-' (open-ended): bounded ASCII, every range ascending from page 1.
+
+    Only ASCII digits, ',', '-' (ASCII spaces are dropped); at most MAX_PAGES_LENGTH characters and 9 digits a
+    number, so nothing unbounded reaches int() or the service (which reads `range` as given).
+    """
+    value = payload.get("pages")
+    if value is None or value == "":
         return None
+    described = "a page range of ASCII digits, ',' and '-' such as '1-3,5' or '9-'"
+    if not isinstance(value, str) or len(value) > MAX_PAGES_LENGTH:
+        raise ValidationError("InvalidRequest", f"pages must be {described}, at most {MAX_PAGES_LENGTH} characters.")
+    pages = value.replace(" ", "")
+    if not pages.isascii() or not PAGES_PATTERN.fullmatch(pages):
+        raise ValidationError("InvalidRequest", f"pages must be {described} (at most 9 digits a number).")
     for part in pages.split(","):
-        bounds = [int(n) for n in part.split("-")]
+        bounds = [int(n) for n in part.split("-") if n]
         if bounds[0] < 1 or bounds != sorted(bounds):
             raise ValidationError("InvalidRequest", f"pages must list ascending ranges from page 1, got {part!r}.")
     return pages
 
 
 def check_analyzer_id(analyzer_id: str) -> None:
-    if not ANALYZER_ID_PATTERN.fullmatch(analyzer_id or ""):
+    """Content Understanding's pattern, minus ids made only of dots ('.', '..'): every client normalises
+    those away in a URL path, so the resultsEndpoint built from them would never reach this app."""
+    if not ANALYZER_ID_PATTERN.fullmatch(analyzer_id or "") or not analyzer_id.strip("."):
         raise ValidationError(
             "InvalidAnalyzerId",
-            "The analyzer id must be 1-64 characters of letters, digits, '.', '_' or '-'.",
+            "The analyzer id must be 1-64 characters of letters, digits, '.', '_' or '-' (not only dots).",
         )
 
 
@@ -225,32 +258,65 @@ def check_idempotency_key(key: str) -> None:
         )
 
 
-def check_input_url(url: str, index: int, policy: UrlPolicy) -> None:
-    """An https URL on an allowed host: no credentials, no control characters, never link-local or metadata."""
+def check_input_url(url: str, index: int, policy: UrlPolicy) -> str:
+    """The URL to forward: parsed as WHATWG parsers (browsers, urllib3, the service) read it, checked, and
+    re-serialised from what was checked, so what is sent is exactly what was validated.
+
+    https only (http in Development); no credentials, backslashes, spaces or control characters; a host of
+    plain letters, digits, '-' and '.' (or an IP literal), never link-local or metadata; on the allow list;
+    the scheme's default port unless the allow list names the port.
+    """
     where = f"inputFiles[{index}]"
     if len(url) > MAX_URL_LENGTH:
         raise ValidationError("InvalidInputUrl", f"{where} is longer than {MAX_URL_LENGTH} characters.")
     if _has_control_characters(url) or " " in url:
         raise ValidationError("InvalidInputUrl", f"{where} contains spaces or control characters.")
+    if "\\" in url:
+        # WHATWG reads '\\' as '/', so 'https://10.0.0.5\\.allowed.host/' is the host 10.0.0.5 to a fetcher.
+        raise ValidationError("InvalidInputUrl", f"{where} contains a backslash; use '/'.")
     try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError for a malformed port
+        parsed = ada_url.URL(url)
     except ValueError:
         raise ValidationError("InvalidInputUrl", f"{where} is not a valid URL.") from None
+    scheme = parsed.protocol.rstrip(":")
+    if scheme != "https" and not (scheme == "http" and policy.allow_http):
+        raise ValidationError("InvalidInputUrl", f"{where} must be an https URL.")
+    if parsed.username or parsed.password or "@" in _raw_authority(url):
+        raise ValidationError("InvalidInputUrl", f"{where} must not carry credentials (user:password@).")
+    host = parsed.hostname
     if not host:
         raise ValidationError("InvalidInputUrl", f"{where} has no host.")
-    if "@" in parts.netloc:
-        raise ValidationError("InvalidInputUrl", f"{where} must not carry credentials (user:password@).")
-    if parts.scheme != "https" and not (parts.scheme == "http" and policy.allow_http):
-        raise ValidationError("InvalidInputUrl", f"{where} must be an https URL.")
-    if _is_internal_address(host):
+    is_ip = parsed.host_type != ada_url.HostType.DEFAULT
+    bare = host.strip("[]")
+    if not is_ip and not HOST_NAME_PATTERN.fullmatch(bare.rstrip(".")):
+        raise ValidationError(
+            "InvalidInputUrl", f"{where} has a host name with characters other than letters, digits, '-' and '.'."
+        )
+    if _is_internal_address(bare):
         raise ValidationError("InvalidInputUrl", f"{where} points at a link-local or cloud metadata address.")
-    if not policy.allows_host(host):
+    port = int(parsed.port) if parsed.port else None  # WHATWG drops the scheme's default port
+    if not policy.allows_host(bare, port, is_ip=is_ip):
+        shown = host if port is None else f"{host}:{port}"
+        if port is not None and policy.allows_host(bare, None, is_ip=is_ip):
+            raise ValidationError(
+                "InputHostNotAllowed",
+                f"{where} names port {port}; only port {DEFAULT_PORTS[scheme]} unless ALLOWED_INPUT_HOSTS lists "
+                f"{shown}.",
+            )
         raise ValidationError(
             "InputHostNotAllowed",
-            f"{where} is on a host this service does not fetch from ({host}); see ALLOWED_INPUT_HOSTS.",
+            f"{where} is on a host this service does not fetch from ({shown}); see ALLOWED_INPUT_HOSTS.",
         )
+    forwarded = parsed.href
+    if urlsplit(forwarded).hostname != bare.lower():  # a second parser must read the same host
+        raise ValidationError("InvalidInputUrl", f"{where} is not a URL every parser reads alike.")
+    return forwarded
+
+
+def _raw_authority(url: str) -> str:
+    """The text between '//' and the next '/', '?' or '#' as written (before any parser's repairs)."""
+    after = url.partition("//")[2]
+    return re.split(r"[/?#]", after, maxsplit=1)[0]
 
 
 def _is_internal_address(host: str) -> bool:
@@ -269,32 +335,36 @@ def _has_control_characters(text: str) -> bool:
 
 
 def check_file_id(file_id: str, index: int) -> None:
-    """A blob name inside the input container: no traversal, no absolute paths, no control characters."""
+    """A blob name inside the input container, held to Azure's blob-name rules: no traversal, no absolute
+    paths, no control characters or Unicode noncharacters, at most 1,024 characters and 254 segments, no
+    segment ending in '.'."""
     where = f"inputFiles[{index}]"
     if len(file_id) > MAX_FILE_ID_LENGTH:
         raise ValidationError("InvalidFileId", f"{where} is longer than {MAX_FILE_ID_LENGTH} characters.")
     if _has_control_characters(file_id) or "\\" in file_id:
         raise ValidationError("InvalidFileId", f"{where} contains control characters or backslashes.")
+    if any(_is_noncharacter(ch) for ch in file_id):
+        raise ValidationError("InvalidFileId", f"{where} contains Unicode noncharacters (such as U+FFFF, U+FDD0).")
     if file_id.startswith("/") or "?" in file_id or "#" in file_id or "%" in file_id:
         raise ValidationError(
             "InvalidFileId", f"{where} must be a plain blob name: no leading '/', no '?', '#' or '%'."
         )
     segments = file_id.split("/")
+    if len(segments) > MAX_FILE_ID_SEGMENTS:
+        raise ValidationError("InvalidFileId", f"{where} has more than {MAX_FILE_ID_SEGMENTS} path segments.")
     if any(segment in ("", ".", "..") for segment in segments):
         raise ValidationError("InvalidFileId", f"{where} must not contain empty, '.' or '..' path segments.")
+    if any(segment.endswith(".") for segment in segments):
+        raise ValidationError("InvalidFileId", f"{where} must not have a path segment ending in '.'.")
+
+
+def _is_noncharacter(ch: str) -> bool:
+    code = ord(ch)
+    return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
 
 
 def _looks_like_url(entry: str) -> bool:
     return "://" in entry or entry.lower().startswith(("http:", "https:", "file:", "ftp:", "data:"))
-
-
-def _optional_matching(payload: dict, name: str, pattern: re.Pattern, described: str) -> str | None:
-    value = payload.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or not pattern.fullmatch(value):
-        raise ValidationError("InvalidRequest", f"{name} must be {described}.")
-    return value.replace(" ", "")
 
 
 def _optional_text(payload: dict, name: str, max_length: int) -> str | None:

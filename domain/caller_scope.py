@@ -41,6 +41,30 @@ def scope_for(caller, group_header: str | None) -> Scope:
     return {"kind": "user", "id": str(caller.user_id)}
 
 
+def check_permissions(caller, required_scopes: tuple[str, ...], required_roles: tuple[str, ...]) -> None:
+    """403 unless a signed-in caller holds one of AUTH_REQUIRED_SCOPES (delegated `scp`) or AUTH_REQUIRED_ROLES.
+
+    With neither set, a token must still carry some `scp` or role: an app-only token with neither (any app in
+    the tenant can get one for our audience) is refused. Anonymous callers (AUTH_MODE=none) are not checked.
+    """
+    if caller.anonymous:
+        return
+    if required_scopes or required_roles:
+        if caller.scopes & set(required_scopes) or caller.roles & set(required_roles):
+            return
+        wanted = [f"scope {s}" for s in required_scopes] + [f"role {r}" for r in required_roles]
+        raise ScopeError(
+            403, "PermissionMissing", f"Your token grants none of the permissions this API needs ({', '.join(wanted)})."
+        )
+    if not caller.scopes and not caller.roles:
+        raise ScopeError(
+            403,
+            "PermissionMissing",
+            "Your token carries no delegated scope (scp) and no app role; "
+            "app-only tokens need an app role of this API.",
+        )
+
+
 def scope_key(scope: Scope | None) -> str:
     """A stable text for a scope (idempotency ids, comparisons, the `scope` property of log records); never a
     token, only object ids."""

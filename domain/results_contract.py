@@ -250,3 +250,15 @@ def result_unavailable_answer(operation_id: str, elapsed_seconds: float) -> Http
         "message": "The analysis succeeded, but Content Understanding no longer holds its result; run it again.",
     }
     return ended_answer(FAILED, error, operation_id, elapsed_seconds)
+
+
+def result_too_large_answer(operation_id: str, elapsed_seconds: float, size: int, limit: int) -> HttpAnswer:
+    """The result is larger than this service serves (MAX_RESULT_BYTES): no frontend could handle it anyway."""
+    error = {
+        "code": "ResultTooLarge",
+        "message": (
+            f"The analysis succeeded, but its result ({size / 1_048_576:.1f} MB) is larger than this service serves "
+            f"({limit / 1_048_576:.1f} MB, MAX_RESULT_BYTES); analyse fewer files or pages at a time."
+        ),
+    }
+    return ended_answer(FAILED, error, operation_id, elapsed_seconds)

@@ -9,7 +9,6 @@ never returned. A succeeded operation's result is read from Content Understandin
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -35,14 +34,16 @@ from domain.results_contract import (
     answer_for_orchestration,
     answer_for_service_status,
     canceling_answer,
-    merged_result,
     processing_answer,
+    result_too_large_answer,
     result_unavailable_answer,
 )
 from domain.times import parse_time
 from http_api.caller import caller_and_scope
+from http_api.caller_limits import READS, count_or_refuse
 from http_api.responses import answered, decode_json_field
 from observability.log_context import log_context
+from result_copies import ResultTooLarge, result_body
 
 RESULTS_ROUTE = "pro-mode/content-analyzers/{analyzerId}/results/{operationId}"
 POLL_RETRY_AFTER_SECONDS = 5
@@ -71,6 +72,7 @@ async def _identified(req: func.HttpRequest) -> Identified:
     operation_id = req.route_params.get("operationId", "")
     check_analyzer_id(analyzer_id)
     caller, scope = await caller_and_scope(req)
+    count_or_refuse(READS, caller)
     if not is_well_formed_operation_id(operation_id):
         raise _not_found()
     return Identified(caller, scope, analyzer_id, operation_id)
@@ -160,13 +162,11 @@ async def _answer(client: df.DurableOrchestrationClient, asked: Identified) -> H
 
 
 async def _read_results(results: ResultsToRead, analyzer_id: str, elapsed: float) -> HttpAnswer:
-    """Read each file's result from the service; a passing failure keeps the caller polling (202)."""
-    client = content_understanding_client()
+    """The claim-check copy of the result (made from the service's results once); a passing failure keeps the
+    caller polling (202)."""
     request_id = client_request_id(results.operation_id)
     try:
-        bodies = await asyncio.gather(
-            *(asyncio.to_thread(client.fetch_result, loc, request_id=request_id) for loc in results.locations)
-        )
+        body = await asyncio.to_thread(result_body, results.operation_id, results.locations, request_id)
     except TransientServiceError as exc:
         log.warning("[AnalysisResults] Reading the result of %s failed for now (%s)", results.operation_id, exc.code)
         progress = {"phase": "reading-result", "serviceStatus": "Succeeded"}
@@ -174,14 +174,14 @@ async def _read_results(results: ResultsToRead, analyzer_id: str, elapsed: float
     except PermanentServiceError as exc:
         log.warning("[AnalysisResults] The result of %s is gone (%s)", results.operation_id, exc.code)
         return result_unavailable_answer(results.operation_id, elapsed)
+    except ResultTooLarge as exc:
+        return result_too_large_answer(results.operation_id, elapsed, exc.size, exc.limit)
     log.info(
         "[AnalysisResults] Analysis completed - returning results for %s",
         results.operation_id,
         extra={"event": "results.read", "outcome": "succeeded", "elapsedSeconds": round(elapsed, 3)},
     )
-    if len(bodies) == 1:  # the service's body, byte for byte
-        return HttpAnswer(200, bodies[0])
-    return HttpAnswer(200, merged_result(results.operation_id, [json.loads(body) for body in bodies]))
+    return HttpAnswer(200, body)  # bytes: the service's body (one file) or the merged one, as stored
 
 
 async def _legacy_lookup(asked: Identified) -> HttpAnswer:

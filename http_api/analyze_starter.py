@@ -28,6 +28,7 @@ from domain.refusal import Refusal
 from domain.results_contract import HttpAnswer, submitted_answer
 from duration_models import kept_model, learned_model
 from http_api.caller import caller_and_scope
+from http_api.caller_limits import STARTS, count_or_refuse
 from http_api.responses import answered, decode_json_field
 from orchestrators.analysis_orchestrator import ORCHESTRATOR_NAME
 
@@ -49,8 +50,9 @@ async def _start_analysis(req: func.HttpRequest, client: df.DurableOrchestration
     declared = req.headers.get("Content-Length") or ""
     if declared.isdigit() and int(declared) > settings.max_request_bytes:
         raise request_too_large(settings.max_request_bytes)  # on the declared length, before the body is read
-    _caller, scope = await caller_and_scope(req)
+    caller, scope = await caller_and_scope(req)
     request = _validated(req, analyzer_id, settings)
+    count_or_refuse(STARTS, caller)  # a valid request about to start a billed analysis
     job = _job_for(request, scope, settings, await _learned_policy(request, settings))
     too_large = orchestration_input_too_large(job)
     if too_large is not None:

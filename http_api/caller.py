@@ -9,7 +9,7 @@ import azure.functions as func
 from auth.callers import ANONYMOUS, Caller, bearer_token, caller_from_app_service_principal, caller_from_claims
 from config.service_clients import token_validator
 from config.settings import get_settings
-from domain.caller_scope import scope_for
+from domain.caller_scope import check_permissions, scope_for
 
 PRINCIPAL_HEADER = "X-MS-CLIENT-PRINCIPAL"
 
@@ -29,4 +29,6 @@ async def identify(req: func.HttpRequest) -> Caller:
 async def caller_and_scope(req: func.HttpRequest) -> tuple[Caller, dict]:
     """(caller, scope) for this request; a Refusal (401 / 400 / 403) when it may not go on."""
     caller = await identify(req)
+    settings = get_settings()
+    check_permissions(caller, settings.auth_required_scopes, settings.auth_required_roles)
     return caller, scope_for(caller, req.headers.get("X-Group-ID"))

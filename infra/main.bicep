@@ -190,7 +190,7 @@ param purgeSchedule string = '0 */5 * * * *'
 param inputSasTtlSeconds int = 900
 param maxInputFiles int = 10
 
-@description('Largest analyze body; also FUNCTIONS_REQUEST_BODY_SIZE_LIMIT so the host refuses bigger bodies before the worker sees them.')
+@description('Largest analyze body; FUNCTIONS_REQUEST_BODY_SIZE_LIMIT is twice it, so the app answers its JSON 413 and the host still refuses far bigger bodies before the worker sees them.')
 param maxRequestBytes int = 1048576
 
 // ---------------------------------------------------------------------------------------------------
@@ -207,6 +207,8 @@ var inputStorageName = 'stin${resourceToken}'
 var deploymentContainerName = 'app-package-${resourceToken}'
 // The learned analysis durations (docs/performance.md), in the host storage the identity already owns.
 var durationModelContainerName = 'duration-models'
+// Claim-check copies of finished results (result_copies/): each file's result is read from the service once.
+var resultCopiesContainerName = 'result-copies'
 var createContentUnderstanding = empty(existingContentUnderstandingResourceId)
 var cuLocation = empty(contentUnderstandingLocation) ? location : contentUnderstandingLocation
 var cuIdParts = split(existingContentUnderstandingResourceId, '/')
@@ -274,6 +276,9 @@ module hostStorage 'br/public:avm/res/storage/storage-account:0.8.3' = {
         }
         {
           name: durationModelContainerName
+        }
+        {
+          name: resultCopiesContainerName
         }
       ]
     }
@@ -406,6 +411,7 @@ var appSettingsApplication = {
   POLL_MAX_INTERVAL_SECONDS: string(pollMaxIntervalSeconds)
   POLL_TARGET_LAG_SECONDS: string(pollTargetLagSeconds)
   DURATION_MODEL_STORE: 'https://${hostStorageName}.blob.${environment().suffixes.storage}/${durationModelContainerName}'
+  RESULT_STORE: 'https://${hostStorageName}.blob.${environment().suffixes.storage}/${resultCopiesContainerName}'
   RESULT_TTL_SECONDS: string(resultTtlSeconds)
   PURGE_SCHEDULE: purgeSchedule
   INPUT_CONTAINER_URL: inputContainerUrl
@@ -425,7 +431,8 @@ var appSettingsApplication = {
   LEGACY_LOOKUP_PER_MINUTE: string(legacyLookupPerMinute)
   LEGACY_RESULTS_CUTOVER: legacyResultsCutover
   DURABLE_TASK_HUB_NAME: taskHubName
-  FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: string(maxRequestBytes)
+  // Above the app's limit, so an oversized body reaches the app's JSON 413 (the host's own 413 has no body).
+  FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: string(maxRequestBytes * 2)
   AZURE_FUNCTIONS_ENVIRONMENT: 'Production'
 }
 

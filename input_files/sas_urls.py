@@ -51,14 +51,16 @@ def scope_container_name(base: str, scope: dict | None, layout: str = PER_SCOPE_
     per-scope (default): `<base>-g-<group id>` / `<base>-u-<user id>` for GUID ids (Entra object ids),
     `<base>-g-<sha256 of the id, 32 hex>` otherwise, so the whole id decides and two scopes never share a
     container. legacy-group-prefix: the old backend's `<base>-group-<first 8 characters>`, which groups
-    sharing their first 8 characters (case-insensitively) share: only for existing storage.
-    Anonymous callers (AUTH_MODE none, no group) use the base container.
+    sharing their first 8 characters (case-insensitively) share: only for existing storage. A user scope gets
+    its own per-scope container in both layouts (the old backend put every user without a group in the base
+    container, where each could name the others' files). Anonymous callers (AUTH_MODE none, no group) use the
+    base container.
     """
     if not scope or scope.get("kind") not in _SCOPE_LETTER:
         return base
     scope_id = str(scope["id"])
-    if layout == LEGACY_GROUP_PREFIX_LAYOUT:
-        return f"{base}-group-{scope_id[:8]}".lower() if scope["kind"] == "group" else base
+    if layout == LEGACY_GROUP_PREFIX_LAYOUT and scope["kind"] == "group":
+        return f"{base}-group-{scope_id[:8]}".lower()
     letter = _SCOPE_LETTER[scope["kind"]]
     name = f"{base}-{letter}-{scope_id.lower()}" if _GUID.fullmatch(scope_id) else ""
     if not name or len(name) > MAX_CONTAINER_NAME:

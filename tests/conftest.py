@@ -3,6 +3,8 @@ pass their own mapping to load_settings, and fixtures that need the process-wide
 
 from __future__ import annotations
 
+import tempfile
+
 import pytest
 
 from config.per_process import reset_per_process
@@ -14,6 +16,10 @@ MINIMAL_SETTINGS = {
     "PURGE_SCHEDULE": "0 */5 * * * *",
     "AUTH_MODE": "none",
     "AZURE_FUNCTIONS_ENVIRONMENT": "Development",
+    "CALLER_STARTS_PER_MINUTE": "100000",  # tests of the limits set their own
+    "CALLER_READS_PER_MINUTE": "1000000",
+    # Result copies of this run only (unset, they would go to a folder shared by every run on the machine).
+    "RESULT_STORE": f"file:{tempfile.mkdtemp(prefix='result-copies-')}",
 }
 
 

@@ -1,10 +1,12 @@
 """Timer: purge finished operations (and their results) once they are older than RESULT_TTL_SECONDS.
 
-Running operations are never purged: the purge filters on terminal runtime statuses only.
+Running operations are never purged: the purge filters on terminal runtime statuses only. The claim-check
+copies of their results (result_copies) older than the same cutoff are deleted with them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta, timezone
 
@@ -13,6 +15,7 @@ import azure.functions as func
 from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
 
 from config.settings import get_settings
+from result_copies import delete_copies_older_than
 
 FINISHED_STATUSES = [
     OrchestrationRuntimeStatus.Completed,
@@ -46,3 +49,8 @@ async def purge_finished_operations(timer: func.TimerRequest, client: df.Durable
         if not deleted:
             break
     log.info("[Retention] Purged %d finished operations created before %s", purged, cutoff.isoformat())
+    try:
+        copies = await asyncio.to_thread(delete_copies_older_than, cutoff)
+        log.info("[Retention] Deleted %d result copies written before %s", copies, cutoff.isoformat())
+    except Exception:
+        log.exception("[Retention] Deleting result copies failed; the next run tries again")

@@ -108,3 +108,64 @@ def test_the_app_service_principal_header_is_decoded():
     for bad in (None, "", "%%%", base64.b64encode(b'{"claims": 5}').decode()):
         with pytest.raises(AuthenticationError):
             caller_from_app_service_principal(bad)
+
+
+def test_a_slow_keys_endpoint_never_delays_tokens_with_known_keys(entra, clock):
+    """Item 4 of issue 16: one anonymous token with an unknown kid while the keys endpoint hangs used to hold a
+    global lock for the whole download, so every valid token waited too."""
+    import threading
+    import time
+
+    import requests
+
+    release = threading.Event()
+    calls = []
+
+    def slow_fetch(url: str) -> dict:
+        calls.append(url)
+        if len(calls) > 1:  # the first fetch is quick; every refresh after it hangs until released
+            release.wait(30)
+        return requests.get(url, timeout=10).json()
+
+    validator = EntraTokenValidator(
+        TENANT, (AUDIENCE,), entra.issuer_base_url, fetch_json=slow_fetch, clock=clock, refresh_timeout_seconds=1.0
+    )
+    validator.validate(token(entra))  # keys loaded
+    clock.now += MIN_REFRESH_SECONDS
+    unknown_kid = token(entra).replace(token(entra).split(".")[0], _header_with_kid("made-up"), 1)
+    outcome = {}
+
+    def attacker():
+        started = time.monotonic()
+        try:
+            validator.validate(unknown_kid)
+        except AuthenticationError as exc:
+            outcome["error"] = exc.message
+        outcome["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=attacker)
+    thread.start()
+    wait_until = time.monotonic() + 10
+    while len(calls) < 2 and time.monotonic() < wait_until:
+        time.sleep(0.01)
+    assert len(calls) == 2  # the refresh is in flight and hanging
+    try:
+        started = time.monotonic()
+        for _ in range(10):
+            validator.validate(token(entra))  # known kid: no wait for the hanging refresh
+        assert time.monotonic() - started < 0.5
+        with pytest.raises(AuthenticationError, match="unknown key"):
+            validator.validate(unknown_kid)  # a second unknown kid joins the fetch in flight, never starts another
+        thread.join(5)
+        assert "unknown key" in outcome["error"] and outcome["seconds"] < 3  # 401 after at most the timeout
+        assert len(calls) == 2  # one fetch in flight at a time
+    finally:
+        release.set()
+
+
+def _header_with_kid(kid: str) -> str:
+    import base64
+    import json
+
+    header = json.dumps({"alg": "RS256", "typ": "JWT", "kid": kid}).encode()
+    return base64.urlsafe_b64encode(header).rstrip(b"=").decode()

@@ -27,6 +27,7 @@ INPUT_CONTAINER = "pro-input-files"
 SIM_KEY = "e2e-key"
 # Time-compressed settings: the analysis timeout is what the timeout test waits for.
 E2E_TIMEOUT_SECONDS = 6
+E2E_HOST_KEY = "e2e-host-key"
 APP_ENV = {
     "CONTENT_UNDERSTANDING_KEY": SIM_KEY,
     "ANALYSIS_TIMEOUT_SECONDS": str(E2E_TIMEOUT_SECONDS),
@@ -41,6 +42,11 @@ APP_ENV = {
     "AUTH_MODE": "none",
     "AZURE_FUNCTIONS_ENVIRONMENT": "Development",
     "ALLOWED_INPUT_HOSTS": "*.example.com,example.com",
+    # devhost's management API needs the host key, as the real host's does (tests/e2e/helpers.py sends it).
+    "DEVHOST_HOST_KEY": E2E_HOST_KEY,
+    # The suite shares one anonymous caller across many tests; the limits have tests of their own.
+    "CALLER_STARTS_PER_MINUTE": "100000",
+    "CALLER_READS_PER_MINUTE": "1000000",
 }
 
 
@@ -64,7 +70,12 @@ def start_host(simulator_url: str, state_dir: Path, app_dir: Path = REPO, **sett
     (`make run` leaves one in the checkout)."""
     args = ["-m", "tools.devhost", "--port", "0", "--app-dir", str(app_dir), "--state-dir", str(state_dir)]
     args.append("--no-local-settings")
-    env = {"CONTENT_UNDERSTANDING_ENDPOINT": simulator_url, **APP_ENV, **settings}
+    env = {
+        "CONTENT_UNDERSTANDING_ENDPOINT": simulator_url,
+        "RESULT_STORE": f"file:{state_dir / 'result-copies'}",
+        **APP_ENV,
+        **settings,
+    }
     return start_quiet("devhost", args, HOST_READY, env)
 
 

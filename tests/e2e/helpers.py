@@ -7,7 +7,7 @@ import json
 
 import requests
 
-from tests.e2e.conftest import SIM_KEY
+from tests.e2e.conftest import E2E_HOST_KEY, SIM_KEY
 from tests.support import wait_until
 
 DOC = "https://files.example.com/invoice.pdf"
@@ -58,13 +58,19 @@ def principal(oid: str, *groups: str) -> dict:
     """The X-MS-CLIENT-PRINCIPAL header App Service Authentication adds for a signed-in user."""
     claims = [{"typ": "http://schemas.microsoft.com/identity/claims/objectidentifier", "val": oid}]
     claims += [{"typ": "groups", "val": g} for g in groups]
+    claims += [{"typ": "http://schemas.microsoft.com/identity/claims/scope", "val": "Analysis.Run"}]
     document = {"auth_typ": "aad", "name_typ": "name", "role_typ": "roles", "claims": claims}
     return {"X-MS-CLIENT-PRINCIPAL": base64.b64encode(json.dumps(document).encode()).decode()}
 
 
+HOST_KEY_HEADER = {"x-functions-key": E2E_HOST_KEY}
+
+
 def instance_count(host) -> int:
     """How many orchestrations the local host holds (its Durable management API, as Core Tools serves it)."""
-    answer = requests.get(f"{host.ready_url}/runtime/webhooks/durabletask/instances", timeout=10)
+    answer = requests.get(
+        f"{host.ready_url}/runtime/webhooks/durabletask/instances", headers=HOST_KEY_HEADER, timeout=10
+    )
     answer.raise_for_status()
     return len(answer.json())
 

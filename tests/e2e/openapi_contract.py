@@ -3,11 +3,11 @@
 `checking_responses()` patches requests.Session.send (which requests.get/post/... use too) for as long as it
 is active: each response to a path the document describes is validated with openapi-core, and a mismatch
 raises ContractViolation (an AssertionError) in the test that made the call. Responses to paths the
-document does not describe (the simulator, devhost's /admin endpoints) pass unchecked, and so does the
-host's own answer to a URL that matches no function's route (an empty analyzer or operation id segment):
-404 with an empty body and no Content-Type, which the Functions host gives before the app is involved (the
-document says so in its description). Violations are also kept, so a test that swallows the exception
-still fails at teardown.
+document does not describe (the simulator, devhost's /admin endpoints) pass unchecked, and so do the
+host's own answers to a URL that matches no function's route (an empty analyzer or operation id segment) and
+to a body over its FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: 404 / 413 with an empty body and no Content-Type, which
+the Functions host gives before the app is involved (the document says so in its description). Violations
+are also kept, so a test that swallows the exception still fails at teardown.
 """
 
 from __future__ import annotations
@@ -37,8 +37,9 @@ def openapi() -> OpenAPI:
 
 
 def host_found_no_route(response: requests.Response) -> bool:
-    """The Functions host's answer when no function's route matches: 404, empty, no Content-Type."""
-    return response.status_code == 404 and not response.content and "Content-Type" not in response.headers
+    """The Functions host's own answers, before the app: 404 when no function's route matches, 413 for a body
+    over FUNCTIONS_REQUEST_BODY_SIZE_LIMIT (set above MAX_REQUEST_BYTES); empty, no Content-Type."""
+    return response.status_code in (404, 413) and not response.content and "Content-Type" not in response.headers
 
 
 def violations_of(response: requests.Response) -> list[str] | None:

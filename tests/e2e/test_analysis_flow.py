@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +15,7 @@ from tests.e2e.conftest import E2E_TIMEOUT_SECONDS, INPUT_CONTAINER, SIM_KEY
 from tests.e2e.helpers import (
     ANALYZER,
     DOC,
+    HOST_KEY_HEADER,
     analyze,
     final_answer,
     instance_count,
@@ -342,7 +344,8 @@ def test_purge_removes_finished_operations_and_keeps_running_ones(private_host):
     wait_until(lambda: requests.get(finished_url, timeout=5).status_code == 200)
 
     def purged() -> bool:
-        requests.post(f"{host.ready_url}/admin/functions/purge_finished_operations", json={}, timeout=5)
+        purge = f"{host.ready_url}/admin/functions/purge_finished_operations"
+        requests.post(purge, json={}, headers=HOST_KEY_HEADER, timeout=5)
         return requests.get(finished_url, timeout=5).status_code == 404
 
     wait_until(purged, timeout=20, interval=0.5, message="the finished operation was never purged")
@@ -375,19 +378,30 @@ def test_service_refusing_the_app_is_reported_not_hidden(private_host):
     assert legacy.json()["message"]
 
 
-def test_health_is_anonymous_and_tells_whether_the_service_takes_our_credentials(stack, private_host):
+def test_health_tells_anonymous_callers_only_its_status(stack, private_host):
+    """Issue 16 item 9: anonymous /health told authMode, environment and the credential kind."""
     healthy = requests.get(f"{stack.base_url}/health", timeout=10)
     assert healthy.status_code == 200
-    body = healthy.json()
-    assert body["status"] == "ok"
-    assert body["taskHub"]["reachable"] is True
-    assert body["contentUnderstanding"]["credentialsAccepted"] is True
-    assert SIM_KEY not in healthy.text
+    assert healthy.json() == {"status": "ok"}
     refused = private_host(CONTENT_UNDERSTANDING_KEY="wrong-key", AUTH_MODE="appservice")
     degraded = requests.get(f"{refused.ready_url}/health", timeout=10)  # anonymous even when callers must sign in
     assert degraded.status_code == 200
-    assert degraded.json()["status"] == "degraded"
-    assert degraded.json()["contentUnderstanding"]["credentialsAccepted"] is False
+    assert degraded.json() == {"status": "degraded"}
+    signed_in = requests.get(f"{refused.ready_url}/health", headers=principal("ops-user"), timeout=10)
+    details = signed_in.json()
+    assert details["status"] == "degraded"
+    assert details["taskHub"]["reachable"] is True
+    assert details["contentUnderstanding"]["credentialsAccepted"] is False
+    assert details["app"]["authMode"] == "appservice"
+    assert "wrong-key" not in signed_in.text
+
+
+def test_health_details_can_be_opened_to_anonymous_callers_by_a_setting(private_host):
+    opened = private_host(HEALTH_DETAILS_ANONYMOUS="true")
+    body = requests.get(f"{opened.ready_url}/health", timeout=10).json()
+    assert body["status"] == "ok"
+    assert body["contentUnderstanding"]["credentialsAccepted"] is True
+    assert SIM_KEY not in json.dumps(body)
 
 
 def test_missing_model_deployments_say_how_to_set_them(stack):

@@ -25,7 +25,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import start_host
-from tests.e2e.helpers import ANALYZER, DOC
+from tests.e2e.helpers import ANALYZER, DOC, HOST_KEY_HEADER
 from tests.support import wait_until
 
 # Time-compressed: checks every 0.1-0.25 s, so the orchestration continues as new (every 12 checks) after about
@@ -273,7 +273,8 @@ def test_purge_removes_every_finished_operation_in_one_run_and_keeps_running_one
     for operation_id in finished:
         assert _final(backend, operation_id).status_code == 200
     time.sleep(1.1)  # older than RESULT_TTL_SECONDS=1
-    triggered = requests.post(f"{backend.base_url}/admin/functions/purge_finished_operations", json={}, timeout=10)
+    purge = f"{backend.base_url}/admin/functions/purge_finished_operations"
+    triggered = requests.post(purge, json={}, headers=HOST_KEY_HEADER, timeout=10)
     assert triggered.status_code in (200, 202)
     wait_until(
         lambda: all(backend.get(o).status_code == 404 for o in finished),

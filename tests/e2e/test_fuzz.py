@@ -3,15 +3,18 @@ error is the JSON error body, and a rejected POST starts nothing."""
 
 from __future__ import annotations
 
+import base64
 import json
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 import requests
+import urllib3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.e2e.helpers import instance_count
+from tests.e2e.conftest import start_host
+from tests.e2e.helpers import HOST_KEY_HEADER, instance_count
 
 pytestmark = pytest.mark.e2e
 
@@ -89,3 +92,131 @@ def test_results_and_cancel_never_fail(stack, analyzer, operation, group, method
         return
     assert_answer_is_ours(response)
     assert response.status_code in (400, 403, 404, 409), response.text[:200]
+
+
+# ----------------------------------------------------------------- issue 16: URL, pages, principal header cases
+
+HOSTS = st.sampled_from(
+    [
+        "files.example.com",
+        "FILES.EXAMPLE.COM.",
+        "169.254.169.254\\.example.com",
+        "10.0.0.5\\.files.example.com",
+        "attacker.test\\@files.example.com",
+        "files.example.com@attacker.test",
+        "2852039166",
+        "0251.0376.0251.0376",
+        "0xa9fea9fe",
+        "[::ffff:169.254.169.254]",
+        "[fe80::1]",
+        "ex%61mple.com",
+        "exa_mple.com",
+        "xn--bcher-kva.example.com",
+        "bücher.example.com",
+        "files.example.com\t",
+        "files.example.com%0d%0a",
+        "",
+    ]
+)
+PORTS = st.none() | st.sampled_from(["", "0", "443", "80", "65535", "65536", "99999", "-1", "4 43", "0x1bb"])
+URLS = st.builds(
+    lambda scheme, slashes, host, port, path: f"{scheme}:{slashes}{host}{'' if port is None else ':' + port}/{path}",
+    st.sampled_from(["https", "HTTPS", "http", "ftp", "file"]),
+    st.sampled_from(["//", "/\\", "\\\\", "///", ""]),
+    HOSTS,
+    PORTS,
+    st.text(st.characters(min_codepoint=0x20, max_codepoint=0x2FF), max_size=30),
+)
+PAGES = st.one_of(
+    st.text(alphabet="0123456789,- ", max_size=30),
+    st.text(alphabet="0123456789,-\t\u00a0\u2003\n\u0661\u0663\uff11", max_size=30),
+    st.integers(min_value=1, max_value=6000).map(lambda n: "1" * n),
+    st.integers(min_value=1, max_value=30000).map(lambda n: ",".join(["1"] * n)),
+    JSON_VALUES,
+)
+
+
+def forwarded_urls(stack, operation_id: str) -> list[str]:
+    status = requests.get(
+        f"{stack.base_url}/runtime/webhooks/durabletask/instances/{operation_id}?showInput=true",
+        headers=HOST_KEY_HEADER,
+        timeout=10,
+    ).json()
+    job = status["input"] if isinstance(status["input"], dict) else json.loads(status["input"])
+    return [item["url"] for item in job["inputs"] if "url" in item]
+
+
+@FUZZ
+@given(urls=st.lists(URLS, min_size=1, max_size=3))
+def test_input_urls_reach_the_service_only_on_an_allowed_host_as_every_parser_reads_it(stack, urls):
+    before = instance_count(stack.host) if stack.host else None
+    response = requests.post(
+        f"{stack.base_url}/pro-mode/content-analyzers/{ANALYZER}:analyze", json={"inputFiles": urls}, timeout=10
+    )
+    assert_answer_is_ours(response)
+    if response.status_code != 202:
+        if before is not None:
+            assert instance_count(stack.host) == before
+        return
+    if stack.host is None:
+        return
+    for url in forwarded_urls(stack, response.json()["operationId"]):
+        standard, legacy = urllib3.util.parse_url(url), urlsplit(url)
+        assert standard.host == legacy.hostname, url  # urllib3 and urlsplit read the same host
+        assert legacy.hostname == "example.com" or legacy.hostname.rstrip(".").endswith(".example.com"), url
+        assert legacy.port is None and "\\" not in url and "@" not in legacy.netloc, url
+
+
+@FUZZ
+@given(pages=PAGES)
+def test_pages_reach_the_service_only_as_bounded_ascii_ranges(stack, pages):
+    body = json.dumps({"inputFiles": ["https://files.example.com/a.pdf"], "pages": pages})
+    response = requests.post(
+        f"{stack.base_url}/pro-mode/content-analyzers/{ANALYZER}:analyze",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert_answer_is_ours(response)
+    if response.status_code == 202 and pages not in (None, ""):
+        assert isinstance(pages, str) and len(pages) <= 256
+        sent = pages.replace(" ", "")
+        assert sent == "" or all(ch in "0123456789,-" for ch in sent)
+        assert all(len(number) <= 9 for part in sent.split(",") for number in part.split("-"))
+
+
+PRINCIPALS = st.one_of(
+    st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=200),
+    st.binary(max_size=300).map(lambda b: base64.b64encode(b).decode()),
+    JSON_VALUES.map(lambda v: base64.b64encode(json.dumps(v).encode()).decode()),
+    st.integers(min_value=1, max_value=5000).map(lambda n: base64.b64encode(b"[" * n).decode()),
+    st.integers(min_value=1, max_value=550).map(lambda n: base64.b64encode(b'{"claims":' * n).decode()),
+    st.fixed_dictionaries(
+        {"claims": st.lists(st.fixed_dictionaries({"typ": JSON_VALUES, "val": JSON_VALUES}), max_size=4)},
+        optional={"role_typ": JSON_VALUES},
+    ).map(lambda v: base64.b64encode(json.dumps(v).encode()).decode()),
+    st.just("A" * 8000),  # under the hosts' per-header limits (devhost 8 KB, Kestrel 32 KB in total)
+)
+
+
+@pytest.fixture(scope="module")
+def appservice_host(simulator_process, tmp_path_factory):
+    if simulator_process is None:
+        pytest.skip("needs a host of its own (AUTH_MODE=appservice)")
+    host = start_host(simulator_process.ready_url, tmp_path_factory.mktemp("appservice"), AUTH_MODE="appservice")
+    yield host
+    host.stop()
+
+
+@FUZZ
+@given(header=PRINCIPALS, method=st.sampled_from(["POST", "GET"]))
+def test_a_hostile_principal_header_is_a_4xx_never_a_5xx(appservice_host, header, method):
+    url = f"{appservice_host.ready_url}/pro-mode/content-analyzers/{ANALYZER}"
+    headers = {"X-MS-CLIENT-PRINCIPAL": header}
+    if method == "POST":
+        body = {"inputFiles": ["https://files.example.com/a.pdf"]}
+        response = requests.post(f"{url}:analyze", json=body, headers=headers, timeout=10)
+    else:
+        response = requests.get(f"{url}/results/an-{'0' * 32}", headers=headers, timeout=10)
+    assert_answer_is_ours(response)
+    assert response.status_code in (202, 401, 403, 404), response.text[:200]

@@ -82,3 +82,31 @@ def test_a_token_for_another_audience_is_refused(entra_host, simulator_process):
     answer = analyze(entra_host, {"Authorization": f"Bearer {token}"})
     assert (answer.status_code, answer.json()["code"]) == (401, "InvalidToken")
     assert "audience" in answer.json()["message"]
+
+
+def test_an_app_only_token_of_any_app_in_the_tenant_is_refused(entra_host, mint):
+    """Issue 16 item 10: a client-credentials token (no scp, no roles) of any app in the tenant was accepted."""
+    before = instance_count(entra_host)
+    refused = analyze(entra_host, mint(oid="some-app", scp=None))
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "PermissionMissing"
+    assert instance_count(entra_host) == before
+    assert analyze(entra_host, mint(oid="daemon", scp=None, roles=["Analysis.Run"])).status_code == 202
+
+
+def test_required_scopes_and_roles_are_enforced(private_host, simulator_process, mint):
+    host = private_host(
+        AUTH_MODE="entra",
+        AUTH_TENANT_ID=TENANT,
+        AUTH_AUDIENCES=AUDIENCE,
+        AUTH_AUTHORITY_HOST=simulator_process.ready_url,
+        AZURE_FUNCTIONS_ENVIRONMENT="Production",
+        AUTH_REQUIRED_SCOPES="Analysis.Run",
+        AUTH_REQUIRED_ROLES="Analysis.Service",
+    )
+    assert analyze(host, mint(oid="u1", scp="Analysis.Run")).status_code == 202
+    assert analyze(host, mint(oid="app", scp=None, roles=["Analysis.Service"])).status_code == 202
+    for headers in (mint(oid="u2", scp="User.Read"), mint(oid="app2", scp=None, roles=["Other.Role"])):
+        answer = analyze(host, headers)
+        assert answer.status_code == 403
+        assert "Analysis.Run" in answer.json()["message"]

@@ -36,7 +36,7 @@ PLATFORM_SETTINGS = {
     "AzureFunctionsJobHost__extensions__durableTask__storageProvider__type",
     "AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionStringName",
     "DURABLE_TASK_SCHEDULER_CONNECTION_STRING",
-    # The host refuses bodies over MAX_REQUEST_BYTES before the worker reads them.
+    # The host refuses bodies far over MAX_REQUEST_BYTES before the worker reads them (set above it).
     "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT",
 }
 
@@ -45,13 +45,22 @@ PLATFORM_SETTINGS = {
 PENDING_IN_APP: set[str] = set()
 
 # Settings the app reads that the templates do not set yet (optional: unset means the documented default).
-PENDING_IN_TEMPLATES: set[str] = set()
+# The per-caller limits, required scopes/roles, health details and result cap: their defaults suit a deployment.
+PENDING_IN_TEMPLATES: set[str] = {
+    "AUTH_REQUIRED_SCOPES",
+    "AUTH_REQUIRED_ROLES",
+    "CALLER_STARTS_PER_MINUTE",
+    "CALLER_READS_PER_MINUTE",
+    "HEALTH_DETAILS_ANONYMOUS",
+    "MAX_RESULT_BYTES",
+}
 
 # Settings the app reads that a deployment must NOT set: without them the app uses its managed identity.
 KEY_SETTINGS = {
     "CONTENT_UNDERSTANDING_KEY",
     "INPUT_STORAGE_CONNECTION_STRING",
     "DURATION_MODEL_STORAGE_CONNECTION_STRING",
+    "RESULT_STORE_CONNECTION_STRING",
 }
 
 ROLES = {
@@ -203,3 +212,13 @@ def test_parameters_file_names_only_real_parameters():
     declared = set(parse(INFRA / "main.bicep")["parameters"])
     values = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
     assert set(values) <= declared
+
+
+def test_the_hosts_body_limit_is_above_the_apps():
+    """Issue 16 item 8: with the host's limit equal to the app's, the host's empty 413 answered every
+    oversized body and the app's JSON 413 was unreachable."""
+    main = (REPO / "infra" / "main.bicep").read_text(encoding="utf-8")
+    host_limit = re.search(r"^\s*FUNCTIONS_REQUEST_BODY_SIZE_LIMIT:\s*(.+)$", main, re.M).group(1)
+    assert re.fullmatch(r"string\(maxRequestBytes \* [2-9]\)", host_limit.strip()), host_limit
+    example = json.loads((REPO / "local.settings.json.example").read_text(encoding="utf-8"))["Values"]
+    assert int(example["FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"]) > int(example["MAX_REQUEST_BYTES"])

@@ -80,3 +80,17 @@ def test_per_scope_layout_never_shares_a_container_between_scopes():
 @pytest.mark.parametrize("scope", [None, {"kind": "anonymous", "id": ""}])
 def test_anonymous_callers_use_the_base_container(scope):
     assert scope_container_name("pro-input-files", scope) == "pro-input-files"
+
+
+def test_user_scopes_never_share_a_container_in_the_legacy_layout():
+    """Issue 16 item 2: in legacy-group-prefix every signed-in user without X-Group-ID shared the base
+    container, so user A could name user B's files and get a read SAS for them."""
+    base = "https://acct.blob.core.windows.net/pro-input-files"
+    alice = {"kind": "user", "id": "0a1b2c3d-0000-4000-8000-00000000000a"}
+    bob = {"kind": "user", "id": "0a1b2c3d-0000-4000-8000-00000000000b"}
+    containers = {container_for_scope(base, s, LEGACY_GROUP_PREFIX_LAYOUT).container for s in (alice, bob)}
+    assert len(containers) == 2
+    assert "pro-input-files" not in containers
+    assert container_for_scope(base, alice, LEGACY_GROUP_PREFIX_LAYOUT).container == scope_container_name(
+        "pro-input-files", alice
+    )  # the same container as in the per-scope layout

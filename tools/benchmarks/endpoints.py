@@ -20,6 +20,7 @@ from tools.devhost.local_stack import HOST_READY, SIMULATOR_READY, Child, start_
 REPO = Path(__file__).resolve().parents[2]
 ANALYZER = "prebuilt-invoice"
 DOC = "https://files.example.com/invoice.pdf"
+BENCH_HOST_KEY = "bench-host-key"
 
 
 def start_stack(state_dir: Path, settings: dict[str, str]) -> tuple[Child, Child]:
@@ -32,6 +33,9 @@ def start_stack(state_dir: Path, settings: dict[str, str]) -> tuple[Child, Child
         "AZURE_FUNCTIONS_ENVIRONMENT": "Development",
         "ALLOWED_INPUT_HOSTS": "*.example.com,example.com",
         "PURGE_SCHEDULE": "0 0 0 1 1 *",
+        "DEVHOST_HOST_KEY": BENCH_HOST_KEY,  # the management API needs the host key, as the real host's does
+        "CALLER_STARTS_PER_MINUTE": "100000",  # one anonymous caller measures the endpoints, not the limits
+        "CALLER_READS_PER_MINUTE": "1000000",
         **settings,
     }
     try:
@@ -151,6 +155,8 @@ def in_process(count: int = 2000) -> dict:
         "AUTH_MODE": "none",
         "AZURE_FUNCTIONS_ENVIRONMENT": "Development",
         "ALLOWED_INPUT_HOSTS": "*.example.com,example.com",
+        "CALLER_STARTS_PER_MINUTE": "100000",
+        "CALLER_READS_PER_MINUTE": "1000000",
     }
     for name, value in defaults.items():
         os.environ.setdefault(name, value)

@@ -16,7 +16,7 @@ from pathlib import Path
 import requests
 
 from domain.polling_schedule import PollingPolicy
-from tools.benchmarks.endpoints import ANALYZER, DOC, start_stack
+from tools.benchmarks.endpoints import ANALYZER, BENCH_HOST_KEY, DOC, start_stack
 from tools.benchmarks.schedules import ECONOMY_TARGET, TIMEOUT, WARMUP, check_times, percentile
 from tools.benchmarks.workloads import Workload
 
@@ -40,7 +40,11 @@ def _batch(host_url: str, workload: Workload, count: int, rng: random.Random) ->
     deadline = time.monotonic() + TIMEOUT / COMPRESSION + 60
     for duration, operation_id in started:
         while True:
-            status = session.get(f"{host_url}/runtime/webhooks/durabletask/instances/{operation_id}", timeout=30)
+            status = session.get(
+                f"{host_url}/runtime/webhooks/durabletask/instances/{operation_id}",
+                headers={"x-functions-key": BENCH_HOST_KEY},
+                timeout=30,
+            )
             body = status.json() if status.status_code in (200, 202) else {}
             if body.get("runtimeStatus") in ("Completed", "Failed", "Terminated") or time.monotonic() > deadline:
                 break

@@ -42,6 +42,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--cors-credentials", action="store_true", help="allow credentialed cross-origin requests (as func start)"
     )
     parser.add_argument(
+        "--json-not-found",
+        action="store_true",
+        help="answer a path no function matches with a JSON 404 in the app's error shape (the real host: empty 404)",
+    )
+    parser.add_argument(
         "--no-local-settings",
         action="store_true",
         help="ignore <app-dir>/local.settings.json: the environment alone sets the app (tests, benchmarks)",
@@ -82,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         verbose=args.verbose,
         max_request_body_bytes=read_request_body_size_limit(),
         cors=cors,
+        json_not_found=args.json_not_found,
     )
     sys.path[:] = [entry or os.getcwd() for entry in sys.path]  # keep imports working after chdir
     os.chdir(app_dir)  # the worker runs with the app root as working directory

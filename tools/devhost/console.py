@@ -19,6 +19,20 @@ class _UtcFormatter(logging.Formatter):
         return f"{stamp}.{int(record.msecs):03d}Z"
 
 
+class _NoRequestText(logging.Filter):
+    """aiohttp logs a malformed request with its parser error, which quotes the start of the offending line
+    (an oversized Authorization header: the token's first ~100 characters). Keep the fact, drop the text."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and type(exc).__module__.startswith("aiohttp.http_exceptions"):
+            record.msg = "Refused a malformed request (%s, status %s); its content is not logged"
+            record.args = (type(exc).__name__, getattr(exc, "code", 400))
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def configure_logging(verbose: bool, stream: TextIO | None = None) -> None:
     """Root logger -> one stdout handler; INFO by default, DEBUG with --verbose."""
     handler = logging.StreamHandler(stream or sys.stdout)
@@ -32,6 +46,7 @@ def configure_logging(verbose: bool, stream: TextIO | None = None) -> None:
         logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
     if not verbose:
         logging.getLogger("asyncio").setLevel(logging.WARNING)
+    logging.getLogger("aiohttp.server").addFilter(_NoRequestText())
 
 
 def emit(line: str = "") -> None:

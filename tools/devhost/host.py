@@ -21,8 +21,10 @@ from aiohttp import web
 from tools.devhost.console import emit
 from tools.devhost.cors import CorsPolicy, install_cors
 from tools.devhost.durable import DurableEngine, add_durable_routes, client_binding_json, profile_from_settings
+from tools.devhost.durable.management_api import RPC_PREFIX, WEBHOOK_PREFIX
 from tools.devhost.durable.profiles import ProfileError
 from tools.devhost.durable_bridge import activity_invoker, close_sdk_client_session, orchestrator_invoker
+from tools.devhost.host_keys import host_key, require_host_key
 from tools.devhost.http_triggers import HttpTriggerHandler
 from tools.devhost.indexing import (
     ACTIVITY_TRIGGER,
@@ -53,6 +55,7 @@ class HostOptions:
     verbose: bool = False
     max_request_body_bytes: int = DEFAULT_REQUEST_BODY_SIZE_LIMIT  # FUNCTIONS_REQUEST_BODY_SIZE_LIMIT
     cors: CorsPolicy | None = None  # None: no CORS handling (no origin configured)
+    json_not_found: bool = False  # --json-not-found: unmatched paths get a JSON 404 (the real host: empty)
 
 
 class StartupError(RuntimeError):
@@ -97,6 +100,11 @@ class FunctionsHost:
         self._socket = _bind(options.host, options.port)
         self.port: int = self._socket.getsockname()[1]
         self.base_url = f"http://{_client_host(options.host)}:{self.port}"
+        # The Durable client's RPC endpoint: loopback only, another port, no key (the real host's local RPC).
+        self._rpc_socket = _bind("127.0.0.1", 0)
+        self.rpc_base_url = f"http://127.0.0.1:{self._rpc_socket.getsockname()[1]}"
+        self.host_key = host_key(options.state_dir)
+        self._rpc_runner: web.AppRunner | None = None
         self._engine: DurableEngine | None = None
         self._runner: web.AppRunner | None = None
         self._timers: TimerScheduler | None = None
@@ -106,7 +114,7 @@ class FunctionsHost:
     def _durable_client_value(self, task_hub: str | None) -> str:
         if self._engine is None:
             raise RuntimeError("Durable client requested but the Durable engine is not running")
-        return _client_binding(self.base_url, task_hub or self.config.task_hub)
+        return _client_binding(self.base_url, task_hub or self.config.task_hub, self.host_key, self.rpc_base_url)
 
     def _setup_durable(self) -> None:
         durable_specs = [s for s in self.specs if s.trigger_type in (ORCHESTRATION_TRIGGER, ACTIVITY_TRIGGER)]
@@ -137,11 +145,13 @@ class FunctionsHost:
     # ------------------------------------------------------------------------------------------ lifecycle
 
     def build_web_app(self) -> web.Application:
-        app = web.Application(client_max_size=self.options.max_request_body_bytes)
+        app = web.Application(
+            client_max_size=self.options.max_request_body_bytes, middlewares=[require_host_key(self.host_key)]
+        )
         if self.options.cors is not None:
             install_cors(app, self.options.cors)
         if self._engine is not None:
-            add_durable_routes(app, self._engine)
+            add_durable_routes(app, self._engine, (WEBHOOK_PREFIX,))
         app.router.add_get("/admin/host/status", self._host_status)
         app.router.add_post("/admin/functions/{name}", self._invoke_non_http)
         handler = HttpTriggerHandler(
@@ -150,6 +160,7 @@ class FunctionsHost:
             self._durable_client_value,
             lambda: self.base_url,
             self.options.max_request_body_bytes,
+            json_not_found=self.options.json_not_found,
         )
         # Any path, including percent-encoded control characters (".*" would not match a decoded newline).
         app.router.add_route("*", r"/{tail:[\s\S]*}", handler, expect_handler=handler.expect)
@@ -162,6 +173,12 @@ class FunctionsHost:
         self._runner = web.AppRunner(self.build_web_app(), access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
         await self._runner.setup()
         await web.SockSite(self._runner, self._socket).start()
+        if self._engine is not None:
+            rpc_app = web.Application(client_max_size=self.options.max_request_body_bytes)
+            add_durable_routes(rpc_app, self._engine, (RPC_PREFIX,))
+            self._rpc_runner = web.AppRunner(rpc_app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
+            await self._rpc_runner.setup()
+            await web.SockSite(self._rpc_runner, self._rpc_socket).start()
         self._print_functions()
         emit(f"Host started. Listening on {self.base_url}")
         timers = prepare_timers([s for s in self.specs if s.trigger_type == TIMER_TRIGGER])
@@ -174,6 +191,8 @@ class FunctionsHost:
             await self._timers.stop()
         if self._runner is not None:
             await self._runner.cleanup()
+        if self._rpc_runner is not None:
+            await self._rpc_runner.cleanup()
         if self._engine is not None:
             try:
                 await self._engine.stop()
@@ -197,6 +216,9 @@ class FunctionsHost:
         emit(f"Task hub: {self.config.task_hub}   Route prefix: '{self.config.route_prefix}'")
         if self._engine is not None:
             emit(f"Durable backend profile: {self._engine.profile.describe()}")
+        emit(
+            f"Host key (/admin, /runtime/webhooks; ?code= or x-functions-key): in {self.options.state_dir / 'host-key'}"
+        )
         if self.options.cors is not None:
             emit(f"CORS allowed origins: {self.options.cors.describe()}")
 
@@ -213,8 +235,8 @@ class FunctionsHost:
 
 
 @lru_cache(maxsize=32)
-def _client_binding(base_url: str, task_hub: str) -> str:
-    return client_binding_json(base_url, task_hub)
+def _client_binding(base_url: str, task_hub: str, key: str, rpc_base_url: str) -> str:
+    return client_binding_json(base_url, task_hub, key, rpc_base_url)
 
 
 def _bind(host: str, port: int) -> socket.socket:

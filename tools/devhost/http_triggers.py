@@ -22,6 +22,8 @@ from tools.devhost.indexing import FunctionSpec, sorted_http_routes
 from tools.devhost.invocation import REASON_HTTP, Invoker
 
 log = logging.getLogger("devhost")
+# --json-not-found: the error shape of the app this repository serves (http_api/openapi.json, Error).
+NOT_FOUND_BODY = {"error": "Not found", "message": "No endpoint matches this method and path.", "code": "RouteNotFound"}
 
 
 def select_route(routes: list[FunctionSpec], method: str, raw_path: str) -> tuple[FunctionSpec, dict[str, str]] | None:
@@ -45,8 +47,11 @@ class HttpTriggerHandler:
         durable_client_value: Callable[[str | None], str],
         base_url: Callable[[], str],
         max_body_bytes: int,
+        *,
+        json_not_found: bool = False,
     ) -> None:
         self._max_body_bytes = max_body_bytes
+        self._json_not_found = json_not_found
         self._routes = sorted_http_routes(specs)
         self._invoker = invoker
         self._durable_client_value = durable_client_value
@@ -56,6 +61,8 @@ class HttpTriggerHandler:
         selected = select_route(self._routes, request.method, request.rel_url.raw_path)
         if selected is None:
             log.debug("No function matched %s %s", request.method, request.rel_url.path)
+            if self._json_not_found:
+                return web.json_response(NOT_FOUND_BODY, status=404, headers={"Cache-Control": "no-store"})
             return web.Response(status=404)
         spec, route_values = selected
         body = await read_body(request, self._max_body_bytes)
@@ -85,10 +92,11 @@ class HttpTriggerHandler:
         except Exception:
             return web.Response(status=500)
         try:
-            return to_aiohttp_response(result)
+            response = to_aiohttp_response(result)
         except Exception:
             log.exception("Function '%s' returned a value that is not an HTTP response", spec.name)
             return web.Response(status=500)
+        return await stream_large_body(request, response)
 
     async def expect(self, request: web.Request) -> None:
         """``Expect: 100-continue``: like Kestrel, never invite a body that is declared too large."""
@@ -117,6 +125,26 @@ async def read_body(request: web.Request, limit: int) -> bytes | None:
         if len(body) > limit:
             return None
     return bytes(body)
+
+
+STREAM_CHUNK_BYTES = 256 * 1024
+
+
+async def stream_large_body(request: web.Request, response: web.Response) -> web.StreamResponse:
+    """Write a large body in chunks, waiting for the client as Kestrel does (a bounded buffer per connection),
+    instead of handing the socket the whole body at once (Python 3.11's transport then copies what the client
+    has not read yet into its own buffer: one more full copy per slow reader)."""
+    body = response.body
+    if not isinstance(body, bytes) or len(body) <= STREAM_CHUNK_BYTES:
+        return response
+    streamed = web.StreamResponse(status=response.status, headers=response.headers)
+    streamed.content_length = len(body)
+    await streamed.prepare(request)
+    view = memoryview(body)
+    for start in range(0, len(body), STREAM_CHUNK_BYTES):
+        await streamed.write(view[start : start + STREAM_CHUNK_BYTES])
+    await streamed.write_eof()
+    return streamed
 
 
 def to_aiohttp_response(result: Any) -> web.Response:

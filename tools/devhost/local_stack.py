@@ -258,7 +258,16 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         _print(f"{ENDPOINT_SETTING} is set to a non-local endpoint; not starting the simulator")
-    host_command = [sys.executable, "-m", "tools.devhost", "--port", str(args.port), "--app-dir", str(app_dir)]
+    host_command = [
+        sys.executable,
+        "-m",
+        "tools.devhost",
+        "--port",
+        str(args.port),
+        "--app-dir",
+        str(app_dir),
+        "--json-not-found",
+    ]
     children.append(Child("host", host_command, HOST_READY, app_dir, env=storage_overrides))
 
     stop_requested = threading.Event()

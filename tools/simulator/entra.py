@@ -100,8 +100,12 @@ class TokenIssuer:
             "nbf": now + int(not_before_in),
             "exp": now + int(expires_in),
             "ver": "2.0",
+            # A signed-in user's token for an API always carries its delegated scopes; pass scp=None for an
+            # app-only token (client credentials), which carries none.
+            "scp": DEFAULT_DELEGATED_SCOPE,
         }
         payload.update(claims or {})
+        payload = {name: value for name, value in payload.items() if value is not None}
         with self._lock:
             self._ensure_keys()
             current = self._keys[-1]
@@ -112,6 +116,9 @@ class TokenIssuer:
             else:
                 signer = current.private_key
         return jwt.encode(payload, signer, algorithm="RS256", headers={"kid": current.kid, "typ": "JWT"})
+
+
+DEFAULT_DELEGATED_SCOPE = "Analysis.Run"
 
 
 def _new_kid() -> str:

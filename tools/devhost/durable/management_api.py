@@ -35,11 +35,17 @@ _ACTIVE = ("Pending", "Running", "ContinuedAsNew", "Suspended")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def client_binding_json(base_url: str, task_hub: str) -> str:
-    """The durable client binding value the host hands to ``durable_client_input`` parameters."""
+def client_binding_json(
+    base_url: str, task_hub: str, host_key: str | None = None, rpc_base_url: str | None = None
+) -> str:
+    """The durable client binding value the host hands to ``durable_client_input`` parameters.
+
+    As the real host's, its management URLs carry the key (`code=`), and the RPC base URL is a local-only
+    endpoint (rpc_base_url, another port) when the public one needs a key.
+    """
     base_url = base_url.rstrip("/")
     webhooks = f"{base_url}{WEBHOOK_PREFIX}"
-    suffix = _management_query(task_hub)
+    suffix = _management_query(task_hub, host_key)
     instance = f"{webhooks}/instances/INSTANCEID"
     return json.dumps(
         {
@@ -55,15 +61,17 @@ def client_binding_json(base_url: str, task_hub: str) -> str:
             "managementUrls": _management_urls(instance, "INSTANCEID", suffix),
             "baseUrl": webhooks,
             "requiredQueryStringParameters": "",
-            "rpcBaseUrl": f"{base_url}{RPC_PREFIX}/",
+            "rpcBaseUrl": f"{(rpc_base_url or base_url).rstrip('/')}{RPC_PREFIX}/",
             "httpBaseUrl": webhooks,
         }
     )
 
 
-def add_durable_routes(app: web.Application, engine: DurableEngine) -> None:
+def add_durable_routes(
+    app: web.Application, engine: DurableEngine, prefixes: tuple[str, ...] = (RPC_PREFIX, WEBHOOK_PREFIX)
+) -> None:
     api = _DurableApi(engine)
-    for prefix in (RPC_PREFIX, WEBHOOK_PREFIX):
+    for prefix in prefixes:
         app.router.add_post(f"{prefix}/orchestrators/{{functionName}}", api.guard(api.start))
         app.router.add_post(f"{prefix}/orchestrators/{{functionName}}/{{instanceId}}", api.guard(api.start))
         for path in (f"{prefix}/instances", f"{prefix}/instances/"):
@@ -259,8 +267,9 @@ class _DurableApi:
         return web.json_response(body, status=202, headers=headers)
 
 
-def _management_query(task_hub: str) -> str:
-    return f"taskHub={quote(task_hub, safe='')}&connection={CONNECTION_NAME}"
+def _management_query(task_hub: str, host_key: str | None = None) -> str:
+    query = f"taskHub={quote(task_hub, safe='')}&connection={CONNECTION_NAME}"
+    return f"{query}&code={quote(host_key, safe='')}" if host_key else query
 
 
 def _management_urls(instance_url: str, instance_id: str, suffix: str) -> dict[str, str]:

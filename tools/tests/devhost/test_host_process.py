@@ -160,10 +160,15 @@ def test_console_lists_functions_then_logs_invocations(host: HostProcess, api: s
     wait_until(lambda: "INFO sample_app: hello called for logger" in host.output)
 
 
-def test_admin_endpoint_invokes_a_timer_function(host: HostProcess, api: str):
+def host_key(app_dir: Path) -> dict[str, str]:
+    return {"x-functions-key": (app_dir.parent / "state" / "host-key").read_text()}
+
+
+def test_admin_endpoint_invokes_a_timer_function(host: HostProcess, api: str, app_dir: Path):
     before = requests.get(f"{api}/ticks").json()["count"]
-    assert requests.post(f"{host.base_url}/admin/functions/tick", json={"input": ""}).status_code == 202
-    assert requests.post(f"{host.base_url}/admin/functions/hello", json={}).status_code == 404
+    key = host_key(app_dir)
+    assert requests.post(f"{host.base_url}/admin/functions/tick", json={"input": ""}, headers=key).status_code == 202
+    assert requests.post(f"{host.base_url}/admin/functions/hello", json={}, headers=key).status_code == 404
     wait_until(lambda: requests.get(f"{api}/ticks").json()["count"] > before)
 
 
@@ -217,3 +222,28 @@ def test_sigint_shuts_down_without_traceback(app_dir: Path):
     assert code == 0
     assert "Traceback" not in process.output
     assert "KeyboardInterrupt" not in process.output
+
+
+def test_management_routes_need_the_host_key_like_the_real_hosts(host: HostProcess, app_dir: Path):
+    """Issue 16 item 11: /runtime/webhooks/durabletask/instances?showInput=true listed every scope's inputs
+    to anyone who could reach the port."""
+    listing = f"{host.base_url}/runtime/webhooks/durabletask/instances?showInput=true"
+    assert requests.get(listing).status_code == 401
+    assert requests.get(listing, headers={"x-functions-key": "guess"}).status_code == 401
+    assert requests.get(f"{listing}&code=guess").status_code == 401
+    assert requests.get(f"{host.base_url}/admin/host/status").status_code == 401
+    key = host_key(app_dir)
+    assert requests.get(listing, headers=key).status_code == 200
+    assert requests.get(f"{listing}&code={key['x-functions-key']}").status_code == 200
+    # The Durable client's RPC endpoint is not on the public port (the real host serves it locally only).
+    assert requests.get(f"{host.base_url}/durabletask/instances?showInput=true").status_code == 404
+    assert key["x-functions-key"] not in host.output  # the key is in the state folder, never printed
+
+
+def test_no_header_value_is_logged_when_a_request_is_refused(host: HostProcess):
+    """Issue 16 item 11: an oversized Authorization header was logged with its first ~90 characters."""
+    secret = "Bearer SECRET-TOKEN-" + "x" * 9000
+    status, _ = raw_http(host.base_url, f"GET /api/echo HTTP/1.1\nHost: x\nAuthorization: {secret}")
+    assert status in (400, 431)
+    wait_until(lambda: "Refused a malformed request" in host.output)
+    assert "SECRET-TOKEN" not in host.output

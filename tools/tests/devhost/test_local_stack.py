@@ -65,6 +65,10 @@ def test_starts_both_prints_usage_and_stops_on_sigint(app_dir: Path):
         # The host was pointed at the simulator it started (its port is not the default here).
         endpoint = requests.get(f"{host}/api/settings/CONTENT_UNDERSTANDING_ENDPOINT").json()["value"]
         assert endpoint == simulator
+        # make run answers a path no function matches with the JSON 404 (issue 16 item 8; the real host: empty).
+        unmatched = requests.get(f"{host}/no/such/route", timeout=10)
+        assert unmatched.status_code == 404
+        assert unmatched.json()["code"] == "RouteNotFound"
         # The host logs the execution on its own schedule: the answer may arrive before the line does.
         wait_until(lambda: "[host] [" in stack.output and "Executed 'Functions.settings' (Succeeded" in stack.output)
 

@@ -1,0 +1,47 @@
+"""Per-caller limits on what a caller can cost: analyses started and results read per minute.
+
+CALLER_STARTS_PER_MINUTE bounds billed analyses; CALLER_READS_PER_MINUTE bounds GET/DELETE of results. The
+windows are per instance (process memory): behind N instances a caller can get up to N times the limit, as
+the load balancer spreads its requests. Beyond the limit: a 429 Refusal with Retry-After, in the error shape.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from auth.callers import Caller
+from config.per_process import per_process
+from config.settings import get_settings
+from domain.rate_limit import SlidingWindowLimit
+from domain.refusal import Refusal
+
+STARTS = "starts"
+READS = "reads"
+_SETTINGS = {
+    STARTS: ("CALLER_STARTS_PER_MINUTE", "analyses started"),
+    READS: ("CALLER_READS_PER_MINUTE", "result reads"),
+}
+_lock = threading.Lock()
+
+
+@per_process
+def _limits() -> dict[str, SlidingWindowLimit]:
+    settings = get_settings()
+    return {
+        STARTS: SlidingWindowLimit(settings.caller_starts_per_minute),
+        READS: SlidingWindowLimit(settings.caller_reads_per_minute),
+    }
+
+
+def count_or_refuse(kind: str, caller: Caller, now: float | None = None) -> None:
+    """Count this request against the caller's window; a 429 Refusal when the window is full."""
+    limit = _limits()[kind]
+    with _lock:
+        wait = limit.try_acquire(caller.key, time.monotonic() if now is None else now)
+    if wait is None:
+        return
+    setting, what = _SETTINGS[kind]
+    seconds = max(int(wait + 0.999), 1)
+    message = f"Too many {what}: at most {limit.limit} a minute per caller ({setting}); try again in {seconds} s."
+    raise Refusal(429, "TooManyRequests", message, {"Retry-After": str(seconds)})
