@@ -287,18 +287,25 @@ def test_purge_removes_every_finished_operation_in_one_run_and_keeps_running_one
 
 
 def _request_of_size(characters_per_file: int, files: int = 10) -> list[str]:
-    """Non-ASCII URLs: each 'é' takes 7 bytes of the durable input (a JSON escape, then the client's second one)."""
+    """Non-ASCII URLs: each 'é' takes 6 bytes of the durable input (the app forwards URLs percent-encoded)."""
     return [f"https://files.example.com/{i}-{'é' * characters_per_file}?sim_duration=0.2" for i in range(files)]
+
+
+def _longest_urls(files: int = 10) -> list[str]:
+    """URLs of exactly 8,192 characters: the longest the app accepts and the service takes."""
+    stem = "https://files.example.com/{}-"
+    tail = "?sim_duration=0.2"
+    return [stem.format(i) + "a" * (8192 - len(stem.format(i)) - len(tail)) + tail for i in range(files)]
 
 
 def test_the_largest_request_accepted_fits_the_backend_and_a_larger_one_is_refused_at_post(backend):
     before = backend.analyses_created()
-    too_large = backend.post(_request_of_size(4000))
+    too_large = backend.post(_request_of_size(5000))
     assert too_large.status_code == 413
     body = too_large.json()
     assert (body["error"], body["code"]) == ("Request too large", "RequestTooLarge")
     assert "too large to start" in body["message"] and "262144" in body["message"]
-    largest = backend.post(_request_of_size(3500))
+    largest = backend.post(_longest_urls())
     assert largest.status_code == 202, largest.text
     final = _final(backend, largest.json()["operationId"])
     assert final.status_code == 200, final.text
