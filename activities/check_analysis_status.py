@@ -15,7 +15,6 @@ import azure.durable_functions as df
 from config.service_clients import content_understanding_client
 from content_understanding import PermanentServiceError, TransientServiceError
 from domain.activity_result import ActivityResult
-from domain.operation_ids import client_request_id
 from domain.orchestration_data import CheckedStatus, CheckRequest
 from observability.log_context import log_context
 
@@ -30,9 +29,8 @@ def check_analysis_status(request: CheckRequest) -> dict:
 
 def _check(request: CheckRequest) -> dict:
     try:
-        status = content_understanding_client().get_status(
-            request["operationLocation"], request_id=client_request_id(request["operationId"])
-        )
+        # A fresh x-ms-client-request-id per check, logged by the client with this operation's id (log context).
+        status = content_understanding_client().get_status(request["operationLocation"])
     except TransientServiceError as exc:
         return ActivityResult.transient(exc.detail(), exc.retry_after).to_dict()
     except PermanentServiceError as exc:

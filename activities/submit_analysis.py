@@ -16,7 +16,6 @@ from config.service_clients import content_understanding_client, input_sas_facto
 from content_understanding import PermanentServiceError, TransientServiceError
 from domain.activity_result import ActivityResult
 from domain.caller_scope import scope_key
-from domain.operation_ids import client_request_id
 from domain.orchestration_data import InputFile, Scope, SubmitAccepted, SubmitRequest
 from domain.times import parse_time
 from input_files.sas_urls import InputFileError
@@ -64,7 +63,6 @@ def _submit(request: SubmitRequest) -> dict:
             request["analyzerId"],
             url,
             pages=request["pages"],
-            request_id=client_request_id(operation_id),
             time_budget_seconds=left,
         )
     except InputFileError as exc:

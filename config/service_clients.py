@@ -18,6 +18,7 @@ def content_understanding_client() -> ContentUnderstandingClient:
     return ContentUnderstandingClient(
         settings.content_understanding_endpoint,
         key=settings.content_understanding_key,
+        processing_location=settings.content_understanding_processing_location,
     )
 
 

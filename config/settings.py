@@ -30,6 +30,14 @@ AUTH_MODES = ("entra", "appservice", "none")
 TASK_HUB_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,44}$")
 SIMULATOR_KEY = "local-simulator-key"  # the example settings' key for the local simulator; never valid in Azure
 ORIGIN_PATTERN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+# The frontend polls every 5 s, 60 times: a 300 s budget from its POST. The deadline counts from the POST and
+# leaves 30 s for a late durable timer (the Azure Storage backend polls its queues up to 30 s late) and two
+# polls (10 s) for the timeout answer to be seen; the last 20 s cover the final check's own round trips (up to
+# three rechecks at the deadline) and a frontend that starts polling late: 300 - 30 - 10 - 20 = 240.
+DEFAULT_ANALYSIS_TIMEOUT_SECONDS = 240
+# Where Content Understanding may process the data (its analyze query parameter processingLocation); unset
+# leaves the service's default (global).
+PROCESSING_LOCATIONS = ("geography", "dataZone", "global")
 
 
 class SettingsError(ValueError):
@@ -80,6 +88,7 @@ class Settings:
     result_store: str | None
     result_store_connection_string: str | None
     max_result_bytes: int
+    content_understanding_processing_location: str | None
 
     @property
     def is_development(self) -> bool:
@@ -128,6 +137,14 @@ class _Reader:
         if raw not in choices:
             self.problems.append(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
             return default
+        return raw
+
+    def optional_choice(self, name: str, choices: tuple[str, ...]) -> str | None:
+        """One of `choices` (spelled exactly, as the service expects it), or None when unset."""
+        raw = self.text(name)
+        if raw is not None and raw not in choices:
+            self.problems.append(f"{name} must be one of {', '.join(choices)} (or unset), got {raw!r}")
+            return None
         return raw
 
     def flag(self, name: str, default: bool) -> bool:
@@ -224,7 +241,9 @@ def _read_all(read: _Reader) -> Settings:
     settings = Settings(
         content_understanding_endpoint=read.url("CONTENT_UNDERSTANDING_ENDPOINT", required=True) or "",
         content_understanding_key=read.text("CONTENT_UNDERSTANDING_KEY"),
-        analysis_timeout_seconds=read.number("ANALYSIS_TIMEOUT_SECONDS", 300, minimum=1, maximum=24 * 3600),
+        analysis_timeout_seconds=read.number(
+            "ANALYSIS_TIMEOUT_SECONDS", DEFAULT_ANALYSIS_TIMEOUT_SECONDS, minimum=1, maximum=24 * 3600
+        ),
         poll_initial_interval_seconds=read.number("POLL_INITIAL_INTERVAL_SECONDS", 10, minimum=0.1, maximum=600),
         poll_max_interval_seconds=read.number("POLL_MAX_INTERVAL_SECONDS", 10, minimum=0.1, maximum=3600),
         # Results are read from Content Understanding on GET, and it keeps them 24 hours.
@@ -259,6 +278,9 @@ def _read_all(read: _Reader) -> Settings:
         result_store=read.text("RESULT_STORE"),
         result_store_connection_string=read.text("RESULT_STORE_CONNECTION_STRING"),
         max_result_bytes=int(read.number("MAX_RESULT_BYTES", 32 * 1_048_576, minimum=65_536, maximum=512 * 1_048_576)),
+        content_understanding_processing_location=read.optional_choice(
+            "CONTENT_UNDERSTANDING_PROCESSING_LOCATION", PROCESSING_LOCATIONS
+        ),
     )
     # Deployments set it (infra/main.bicep, the example settings), but the app speaks one version only
     # (DEFAULT_API_VERSION): the setting is read to refuse any other value with the reason, and nothing more.

@@ -63,6 +63,7 @@ class ContentUnderstandingClient:
         key: str | None = None,
         credential: TokenCredentialLike | None = None,
         api_version: str = DEFAULT_API_VERSION,
+        processing_location: str | None = None,
         session: requests.Session | None = None,
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
@@ -78,6 +79,7 @@ class ContentUnderstandingClient:
             raise ValueError("endpoint must be an http(s) URL")
         self.endpoint = endpoint.rstrip("/")
         self.api_version = api_version
+        self.processing_location = processing_location
         self._auth = KeyAuth(key) if key else BearerTokenAuth(credential)
         self._session = session if session is not None else self._new_session()
         self._timeout = (connect_timeout, read_timeout)
@@ -117,8 +119,9 @@ class ContentUnderstandingClient:
 
         Retried inside only when the service surely did not process the request (connect
         failure, 429, 503). An ambiguous failure raises TransientServiceError(ambiguous=True):
-        retrying it could start a second analysis. `request_id` goes out as x-ms-client-request-id
-        so a support case can be traced; `time_budget_seconds` bounds every wait, retries included.
+        retrying it could start a second analysis. `processing_location` (else the client's) goes out as the
+        `processingLocation` query parameter; unset leaves the service's default. `time_budget_seconds` bounds
+        every wait, retries included.
         """
         if not input_url:
             raise ValueError("input_url must not be empty")
@@ -127,6 +130,7 @@ class ContentUnderstandingClient:
             item["range"] = pages
         url = f"{self.endpoint}/contentunderstanding/analyzers/{quote(analyzer_id, safe='')}:analyze"
         params = {"api-version": self.api_version}
+        processing_location = processing_location or self.processing_location
         if processing_location:
             params["processingLocation"] = processing_location
 
@@ -229,7 +233,7 @@ class ContentUnderstandingClient:
 
     def _headers(self, request_id: str | None) -> dict[str, str]:
         headers = {
-            "x-ms-client-request-id": request_id or str(uuid.uuid4()),
+            "x-ms-client-request-id": request_id or new_request_id(),
             "x-ms-useragent": self._user_agent,
             "User-Agent": self._user_agent,
             "Accept": "application/json",
@@ -252,6 +256,9 @@ class ContentUnderstandingClient:
         budget = self._retry_total_seconds if time_budget_seconds is None else time_budget_seconds
         deadline = time.monotonic() + budget
         path = url_path(url)
+        # One id per request (the Azure convention; its retries keep it): support correlates by it, and every
+        # attempt's log line carries it next to the caller's operation id (the log context's properties).
+        request_id = request_id or new_request_id()
         attempt = 0
         while True:
             attempt += 1
@@ -279,10 +286,12 @@ class ContentUnderstandingClient:
                 requests.exceptions.ContentDecodingError,
             ) as exc:
                 failure = _classify_network_error(exc)
-                _log_attempt(method, path, failure.code or "network-error", attempt, started, logging.WARNING)
+                _log_attempt(
+                    method, path, failure.code or "network-error", attempt, started, logging.WARNING, request_id
+                )
             else:
                 level = logging.INFO if response.status_code < 400 else logging.WARNING
-                _log_attempt(method, path, response.status_code, attempt, started, level)
+                _log_attempt(method, path, response.status_code, attempt, started, level, request_id)
                 if 200 <= response.status_code < 300:
                     try:
                         return parse(response)
@@ -335,9 +344,26 @@ class ContentUnderstandingClient:
 # ---------------------------------------------------------------------- helpers
 
 
-def _log_attempt(method: str, path: str, status: int | str, attempt: int, started: float, level: int) -> None:
+def new_request_id() -> str:
+    """A fresh x-ms-client-request-id (a UUID, as the service expects)."""
+    return str(uuid.uuid4())
+
+
+def _log_attempt(
+    method: str, path: str, status: int | str, attempt: int, started: float, level: int, request_id: str
+) -> None:
     duration_ms = (time.monotonic() - started) * 1000.0
-    logger.log(level, "CU %s %s -> %s attempt=%d duration_ms=%.0f", method, path, status, attempt, duration_ms)
+    logger.log(
+        level,
+        "CU %s %s -> %s attempt=%d duration_ms=%.0f request_id=%s",
+        method,
+        path,
+        status,
+        attempt,
+        duration_ms,
+        request_id,
+        extra={"clientRequestId": request_id},
+    )
 
 
 def _classify_network_error(exc: Exception) -> _TransientFailure:

@@ -86,16 +86,36 @@ def service_error_hint(error: ErrorDetail) -> str:
     return ""
 
 
+SERVICE_CANCELED_CODE = "ServiceCanceled"
+
+
 def file_error(
-    index: int, item: InputFile, error: ErrorDetail | None, default_code: str = "AnalysisFailed"
+    index: int,
+    item: InputFile,
+    error: ErrorDetail | None,
+    default_code: str = "AnalysisFailed",
+    *,
+    outcome: str = FAILED,
 ) -> ErrorDetail:
-    """The operation's error when one file decided it: names the file and keeps the service's code."""
+    """The operation's error when one file decided it: names the file and keeps the service's code.
+
+    A file Content Understanding canceled (not our caller) has its own code, `ServiceCanceled`, and says so; the
+    service's code, if it gave one, stays in the message.
+    """
     error = error or {}
     code = str(error.get("code") or default_code)
-    detail = str(error.get("message") or "The analysis failed.")
     inner = error.get("innerCode")
     reason = f"{code}/{inner}" if inner else code
-    message = f"inputFiles[{index}] ({describe_input(item)}) failed: {detail} [{reason}]{service_error_hint(error)}"
+    if outcome == CANCELED:
+        detail = f": {error['message']}" if error.get("message") else "."
+        reason_text = f" [{reason}]" if error.get("code") else ""
+        message = (
+            f"inputFiles[{index}] ({describe_input(item)}) was canceled by Content Understanding{detail}{reason_text}"
+        )
+        code = SERVICE_CANCELED_CODE
+    else:
+        detail = str(error.get("message") or "The analysis failed.")
+        message = f"inputFiles[{index}] ({describe_input(item)}) failed: {detail} [{reason}]{service_error_hint(error)}"
     result: ErrorDetail = {"code": code, "message": message, "file": index}
     for key in ("target", "innerCode"):
         if error.get(key):

@@ -371,6 +371,8 @@ def _optional_text(payload: dict, name: str, max_length: int) -> str | None:
     value = payload.get(name)
     if value is None:
         return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON has one number type: 12.0 is the integer 12 (as JSON Schema, and the document, say)
     if not isinstance(value, str | int) or len(str(value)) > max_length:
         raise ValidationError("InvalidRequest", f"{name} must be a string of at most {max_length} characters.")
     return str(value)

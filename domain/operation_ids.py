@@ -40,17 +40,5 @@ def idempotent_operation_id(idempotency_key: str, scope_key: str) -> str:
     return IDEMPOTENT_PREFIX + digest[:32]
 
 
-def client_request_id(operation_id: str) -> str:
-    """The x-ms-client-request-id sent to Content Understanding: a UUID made of our operation id's hex part.
-
-    The service wants a UUID there; ours is readable back from it (`an-<hex>` gives the same hex digits), so a
-    support case about a request id leads straight to the operation.
-    """
-    hex_part = operation_id.rsplit("-", 1)[-1]
-    if re.fullmatch(r"[0-9a-f]{32}", hex_part):
-        return str(uuid.UUID(hex_part))
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, operation_id))
-
-
 def request_fingerprint(canonical_request: str) -> str:
     return hashlib.sha256(canonical_request.encode()).hexdigest()[:32]

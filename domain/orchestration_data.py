@@ -97,9 +97,11 @@ class AnalysisJob(_JobRequired, total=False):
     # The request's case_id, kept with the operation so an operator can tell which case an instance served
     # (the task hub's management API shows the input); nothing in the app reads it.
     caseId: str | None
-    # When the POST was accepted (ISO 8601 UTC): the operation's elapsed time counts from it, never from the
-    # backend's createdTime alone (the Azure Storage provider resets that on continue-as-new); after a start
-    # it also tells this request's input from a concurrent start's. Absent in jobs started before it existed.
+    # When the POST was accepted (ISO 8601, UTC): the deadline counts from here, because the frontend's budget
+    # (60 polls, 5 s apart) starts at its POST, not when a busy task hub gets round to the first episode; the
+    # operation's elapsed time counts from it too, never from the backend's createdTime alone (the Azure Storage
+    # provider resets that on continue-as-new); after a start it also tells this request's input from a
+    # concurrent start's. Jobs written before it existed have none: their deadline counts from the first episode.
     acceptedAt: str
     durationModel: DurationModelRequest
     resume: Resume

@@ -38,6 +38,7 @@ class ResultsToRead:
 
     operation_id: str
     locations: tuple[str, ...]
+    elapsed_seconds: float = 0.0  # from the POST to the end of the analysis (the orchestration's output)
 
 
 def results_path(analyzer_id: str, operation_id: str) -> str:
@@ -156,6 +157,8 @@ def ended_answer(outcome: str, error: dict | None, operation_id: str, elapsed_se
         "operationId": operation_id,
         "elapsed_seconds": round(max(elapsed_seconds, 0.0), 1),
     }
+    if isinstance(error.get("file"), int) and not isinstance(error.get("file"), bool):
+        body["file"] = error["file"]  # the index in inputFiles of the file that decided the outcome
     return HttpAnswer(500, body)
 
 
@@ -169,21 +172,25 @@ def answer_for_orchestration(
     retry_after_seconds: int,
     now: datetime | None = None,
 ) -> HttpAnswer | ResultsToRead:
-    """Map a durable instance (runtime status + output) to the frontend's contract."""
+    """Map a durable instance (runtime status + output) to the frontend's contract.
+
+    `elapsed_seconds` comes from the instance's stored times: for a running one up to now, for an ended one up
+    to its last update, so an ended operation's 500 is the same on every GET.
+    """
+    progress = custom_status if isinstance(custom_status, dict) else None
+    # A backend may restart the instance's creation time when it continues as new; the orchestrator's
+    # own count of elapsed time (from the POST) never goes backwards.
+    reported = (progress or {}).get("elapsedSeconds")
+    if isinstance(reported, int | float) and not isinstance(reported, bool):
+        elapsed_seconds = max(elapsed_seconds, float(reported))
     if runtime_status in RUNNING_RUNTIME_STATUSES:
-        progress = custom_status if isinstance(custom_status, dict) else None
-        # A backend may restart the instance's creation time when it continues as new; the orchestrator's
-        # own count of elapsed time (from the first execution) never goes backwards.
-        reported = (progress or {}).get("elapsedSeconds")
-        if isinstance(reported, int | float):
-            elapsed_seconds = max(elapsed_seconds, float(reported))
         return processing_answer(operation_id, analyzer_id, elapsed_seconds, progress, retry_after_seconds, now)
     if runtime_status == "Completed" and isinstance(output, dict):
         elapsed = float(output.get("elapsedSeconds") or elapsed_seconds)
         files = output.get("files") if isinstance(output.get("files"), list) else []
         locations = tuple(str(f.get("operationLocation") or "") for f in files if isinstance(f, dict))
         if output.get("outcome") == SUCCEEDED and locations and all(locations):
-            return ResultsToRead(operation_id, locations)
+            return ResultsToRead(operation_id, locations, elapsed)
         if output.get("outcome") != SUCCEEDED:
             return ended_answer(str(output.get("outcome")), output.get("error"), operation_id, elapsed)
     if runtime_status in ("Terminated", "Canceled"):
@@ -221,18 +228,42 @@ def answer_for_service_status(
 
 def merged_result(operation_id: str, bodies: list[dict]) -> dict:
     """The 200 body: one file's service body unchanged; several files' bodies merged into the service's shape
-    (top-level id = our operation id, status, result.contents[] in input order, usage summed)."""
+    (top-level id = our operation id, status, result.contents[] in input order, usage summed).
+
+    Each single-input result calls its input `input1`; merged, every content and warning is labelled with its
+    file's position the way the retired pro mode (several inputs per request) did: `path: "inputN"`, N from 1
+    in inputFiles order (a sub-path such as `input1/...` keeps its tail).
+    """
     if len(bodies) == 1:
         return bodies[0]
     results = [b.get("result") if isinstance(b.get("result"), dict) else {} for b in bodies]
     first = results[0] if results else {}
-    merged = {key: first[key] for key in ("analyzerId", "apiVersion", "createdAt") if key in first}
-    merged["warnings"] = [w for r in results for w in (r.get("warnings") or [])]
-    merged["contents"] = [c for r in results for c in (r.get("contents") or [])]
+    merged = {key: first[key] for key in MERGED_RESULT_KEYS if key in first}
+    merged["warnings"] = [
+        _labelled(w, n) for n, r in enumerate(results, 1) for w in (r.get("warnings") or []) if isinstance(w, dict)
+    ]
+    merged["contents"] = [
+        _labelled(c, n) for n, r in enumerate(results, 1) for c in (r.get("contents") or []) if isinstance(c, dict)
+    ]
     usage: dict = {}
     for body in bodies:
         _add_usage(usage, body.get("usage") if isinstance(body.get("usage"), dict) else {})
     return {"id": operation_id, "status": "Succeeded", "result": merged, "usage": usage}
+
+
+# What every file's result shares (the first file's values are taken).
+MERGED_RESULT_KEYS = ("analyzerId", "apiVersion", "createdAt", "stringEncoding")
+_SINGLE_INPUT_PATH = "input1"
+
+
+def _labelled(item: dict, number: int) -> dict:
+    """The item with `path` naming its input (`inputN`), as a multi-input request's result would."""
+    path = item.get("path")
+    if isinstance(path, str) and (path == _SINGLE_INPUT_PATH or path.startswith(_SINGLE_INPUT_PATH + "/")):
+        label = f"input{number}" + path[len(_SINGLE_INPUT_PATH) :]
+    else:
+        label = f"input{number}"
+    return {**item, "path": label}
 
 
 def _add_usage(total: dict, usage: dict) -> None:

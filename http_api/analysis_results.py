@@ -24,7 +24,7 @@ from config.settings import get_settings
 from content_understanding import PermanentServiceError, TransientServiceError
 from domain.analyze_request import check_analyzer_id
 from domain.caller_scope import same_scope, scope_key
-from domain.operation_ids import client_request_id, is_well_formed_operation_id, may_be_service_operation_id
+from domain.operation_ids import is_well_formed_operation_id, may_be_service_operation_id
 from domain.rate_limit import SlidingWindowLimit
 from domain.refusal import Refusal
 from domain.results_contract import (
@@ -105,7 +105,8 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 
 def _elapsed_seconds(status, now: datetime) -> float:
-    """Seconds from the POST (acceptedAt in the input) to now, or to the end of an operation that ended.
+    """Seconds from the POST (acceptedAt in the input) to now, or to the end of an operation that ended (its last
+    update: stored times only, so an ended operation's answer never changes from one GET to the next).
 
     Never from createdTime alone: the Azure Storage provider resets it when the orchestration continues as
     new. createdTime is the fallback only for an input without acceptedAt (started before it existed).
@@ -150,7 +151,7 @@ async def _answer(client: df.DurableOrchestrationClient, asked: Identified) -> H
         now,
     )
     if isinstance(answer, ResultsToRead):
-        return await _read_results(answer, asked.analyzer_id, elapsed)
+        return await _read_results(answer, asked.analyzer_id)
     if answer.status == 500:
         log.info(
             "[AnalysisResults] Analysis ended without a result for %s: %s",
@@ -161,12 +162,13 @@ async def _answer(client: df.DurableOrchestrationClient, asked: Identified) -> H
     return answer
 
 
-async def _read_results(results: ResultsToRead, analyzer_id: str, elapsed: float) -> HttpAnswer:
+async def _read_results(results: ResultsToRead, analyzer_id: str) -> HttpAnswer:
     """The claim-check copy of the result (made from the service's results once); a passing failure keeps the
-    caller polling (202)."""
-    request_id = client_request_id(results.operation_id)
+    caller polling (202). Each read from the service is its own request with its own x-ms-client-request-id,
+    logged with our operation id (the log context)."""
+    elapsed = results.elapsed_seconds
     try:
-        body = await asyncio.to_thread(result_body, results.operation_id, results.locations, request_id)
+        body = await asyncio.to_thread(result_body, results.operation_id, results.locations)
     except TransientServiceError as exc:
         log.warning("[AnalysisResults] Reading the result of %s failed for now (%s)", results.operation_id, exc.code)
         progress = {"phase": "reading-result", "serviceStatus": "Succeeded"}

@@ -184,7 +184,7 @@ def _job_for(
         "policy": (policy or settings.polling_policy).to_dict(),
         "parallelism": settings.file_analysis_parallelism,
         "fingerprint": request_fingerprint(request.fingerprint_source()),
-        "acceptedAt": datetime.now(timezone.utc).isoformat(),
+        "acceptedAt": datetime.now(timezone.utc).isoformat(),  # the deadline counts from the POST
     }
     if settings.duration_model_store is not None:
         job["durationModel"] = {"bucket": size_bucket(request.pages)}

@@ -182,7 +182,17 @@ param fileAnalysisParallelism int = 4
 @description('Target median lag (seconds) of the learned polling schedule: lower means faster answers and more status calls (docs/performance.md).')
 param pollTargetLagSeconds int = 3
 
-param analysisTimeoutSeconds int = 300
+@description('Deadline of an analysis, counted from its POST: 240 leaves the frontend (60 polls, 5 s apart) room for a late timer and a late poll (README).')
+param analysisTimeoutSeconds int = 240
+
+@allowed([
+  ''
+  'geography'
+  'dataZone'
+  'global'
+])
+@description('Where Content Understanding may process the data (processingLocation); empty = the service default (global).')
+param contentUnderstandingProcessingLocation string = ''
 param pollInitialIntervalSeconds int = 10
 param pollMaxIntervalSeconds int = 10
 param resultTtlSeconds int = 3600
@@ -407,6 +417,7 @@ var appSettingsApplication = {
   CONTENT_UNDERSTANDING_ENDPOINT: contentUnderstandingEndpoint
   CONTENT_UNDERSTANDING_API_VERSION: contentUnderstandingApiVersion
   ANALYSIS_TIMEOUT_SECONDS: string(analysisTimeoutSeconds)
+  CONTENT_UNDERSTANDING_PROCESSING_LOCATION: contentUnderstandingProcessingLocation
   POLL_INITIAL_INTERVAL_SECONDS: string(pollInitialIntervalSeconds)
   POLL_MAX_INTERVAL_SECONDS: string(pollMaxIntervalSeconds)
   POLL_TARGET_LAG_SECONDS: string(pollTargetLagSeconds)

@@ -64,7 +64,11 @@ class Operation:
         self.job: AnalysisJob = context.get_input()
         self.operation_id = context.instance_id
         self.policy = PollingPolicy.from_dict(self.job["policy"])
-        self.started = context.current_utc_datetime
+        # The deadline counts from the POST (the frontend's budget starts there), not from when a busy task hub
+        # got round to the first episode; the accept time travels in the input, so replays agree.
+        accepted = parse_time(self.job.get("acceptedAt"))
+        now = context.current_utc_datetime
+        self.started = min(accepted, now) if accepted is not None else now
         self.files = new_file_states(len(self.job["inputs"]))
         self.checks = 0
         self.last_checked_at: datetime | None = None
@@ -363,7 +367,7 @@ def decide(operation: Operation) -> tuple[str | None, ErrorDetail | None]:
         return outcome, None
     if outcome is None:
         return None, None
-    error = file_error(deciding, operation.job["inputs"][deciding], operation.files[deciding]["error"])
+    error = file_error(deciding, operation.job["inputs"][deciding], operation.files[deciding]["error"], outcome=outcome)
     operation.say(
         "analysis.finished",
         "[BackgroundPoll] Analysis %s for %s: %s",

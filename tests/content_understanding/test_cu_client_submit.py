@@ -172,3 +172,28 @@ def test_a_time_budget_bounds_a_silent_service(silent, make_client):
     with pytest.raises(TransientServiceError):
         client.submit("prebuilt-read", DOC, time_budget_seconds=0.5)
     assert time.monotonic() - started < 5  # 30 s read timeout without the budget
+
+
+def test_the_processing_location_configured_for_the_client_goes_on_every_submit(scripted, make_client):
+    server = scripted([ACCEPTED])
+    make_client(server.base_url, processing_location="geography").submit("prebuilt-invoice", DOC)
+    make_client(server.base_url).submit("prebuilt-invoice", DOC)  # unset: the service's default
+    located, default = server.requests
+    assert located.path.endswith("?api-version=2025-11-01&processingLocation=geography")
+    assert "processingLocation" not in default.path
+
+
+def test_one_request_id_per_request_kept_by_its_retries_and_logged(scripted, make_client, caplog):
+    busy = CannedResponse(503, {"error": {"code": "ServiceUnavailable", "message": "busy"}}, {"Retry-After": "0"})
+    status = CannedResponse(200, {"id": "op-1", "status": "Running"})
+    server = scripted([busy, status, status, status])
+    client = make_client(server.base_url)
+    location = f"{server.base_url}/contentunderstanding/analyzerResults/op-1?api-version=2025-11-01"
+    with caplog.at_level("INFO", logger="content_understanding.client"):
+        client.get_status(location)  # 503 then 200: one request, retried
+        client.get_status(location)
+    ids = [r.headers["x-ms-client-request-id"] for r in server.requests]
+    assert len(ids) == 3 and ids[0] == ids[1] != ids[2]
+    assert all(uuid.UUID(i) for i in ids)
+    logged = [getattr(r, "clientRequestId", None) for r in caplog.records if " -> " in r.getMessage()]
+    assert logged == ids

@@ -222,3 +222,16 @@ def test_the_hosts_body_limit_is_above_the_apps():
     assert re.fullmatch(r"string\(maxRequestBytes \* [2-9]\)", host_limit.strip()), host_limit
     example = json.loads((REPO / "local.settings.json.example").read_text(encoding="utf-8"))["Values"]
     assert int(example["FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"]) > int(example["MAX_REQUEST_BYTES"])
+
+
+def test_the_processing_location_parameter_allows_what_the_app_accepts_and_defaults_to_the_service():
+    """An empty value leaves processingLocation unsent (the service's default); the others are the app's choices."""
+    from config.settings import DEFAULT_ANALYSIS_TIMEOUT_SECONDS, PROCESSING_LOCATIONS
+
+    parameters = parse(INFRA / "main.bicep")["parameters"]
+    location = parameters["contentUnderstandingProcessingLocation"]
+    assert set(decorators(location)["allowed"]) == {"", *PROCESSING_LOCATIONS}
+    assert location["default"] == ""
+    values = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
+    assert values["contentUnderstandingProcessingLocation"]["value"] == "${CONTENT_UNDERSTANDING_PROCESSING_LOCATION=}"
+    assert parameters["analysisTimeoutSeconds"]["default"] == DEFAULT_ANALYSIS_TIMEOUT_SECONDS  # the frontend budget

@@ -126,6 +126,8 @@ def test_canceled_by_the_service_ends_as_canceled():
     run = replay(HANDLE, job(), START, service(["Running", "Canceled"]))
     assert run.output["outcome"] == "canceled"
     assert run.output["files"][0]["serviceStatus"] == "Canceled"
+    assert run.output["error"]["code"] == "ServiceCanceled"  # not our caller's cancel, and not "failed"
+    assert "canceled by Content Understanding" in run.output["error"]["message"]
 
 
 def test_transient_check_errors_are_recorded_and_polling_goes_on():
@@ -165,6 +167,15 @@ def test_deadline_is_reached_at_exactly_the_timeout():
     times = [t for t, _ in checks(run)]
     # 0, 2, 6, 14, then every 8 s, and a final check at exactly 60 s.
     assert times == [0, 2, 6, 14, 22, 30, 38, 46, 54, 60]
+    assert run.output["elapsedSeconds"] == 60
+
+
+def test_the_deadline_counts_from_the_post_not_from_the_first_episode():
+    """A busy task hub started the orchestration 20 s after the POST: the frontend's budget began at the POST."""
+    accepted_at = START - timedelta(seconds=20)
+    run = replay(HANDLE, {**job(), "acceptedAt": accepted_at.isoformat()}, START, service(["Running"]))
+    assert run.output["outcome"] == "timeout"
+    assert [t for t, _ in checks(run)][-1] == 40  # 60 s after the POST
     assert run.output["elapsedSeconds"] == 60
 
 

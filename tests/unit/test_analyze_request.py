@@ -188,6 +188,16 @@ def test_fingerprint_ignores_fields_that_do_not_change_the_analysis():
     assert a.fingerprint_source() == b.fingerprint_source() != c.fingerprint_source()
 
 
+@pytest.mark.parametrize(("case_id", "kept"), [("c-1", "c-1"), (12, "12"), (-841.0, "-841"), (None, None)])
+def test_case_id_is_any_value_the_document_allows(case_id, kept):
+    """The OpenAPI document says string, integer, boolean or null; JSON Schema counts 12.0 as an integer."""
+    assert parse({"inputFiles": ["https://a.example.com/x"], "case_id": case_id}).case_id == kept
+
+
+def test_a_fractional_case_id_is_refused():
+    assert code_of({"inputFiles": ["https://a.example.com/x"], "case_id": 1.5}) == "InvalidRequest"
+
+
 def test_an_orchestration_input_over_the_budget_is_a_413_that_says_why():
     from domain.analyze_request import MAX_ORCHESTRATION_INPUT_BYTES, orchestration_input_too_large
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import azure.functions as func
+import pytest
 from openapi_spec_validator import validate
 
 from config.per_process import reset_per_process
@@ -114,3 +115,51 @@ def test_parameters_and_headers_of_the_contract():
     submitted = DOCUMENT["paths"][ANALYZE]["post"]["responses"]["202"]
     processing = DOCUMENT["paths"][RESULTS]["get"]["responses"]["202"]
     assert set(submitted["headers"]) == set(processing["headers"]) == {"Location", "Retry-After"}
+
+
+def test_the_documents_patterns_are_the_codes():
+    """Code and document agree on what an id, a group and a key look like."""
+    from domain.analyze_request import ANALYZER_ID_PATTERN, IDEMPOTENCY_KEY_PATTERN
+    from domain.caller_scope import GROUP_ID_PATTERN
+    from domain.operation_ids import OPERATION_ID_PATTERN
+
+    parameters = DOCUMENT["components"]["parameters"]
+    assert parameters["analyzerId"]["schema"]["pattern"] == ANALYZER_ID_PATTERN.pattern
+    assert parameters["operationId"]["schema"]["pattern"] == OPERATION_ID_PATTERN.pattern
+    assert parameters["groupId"]["schema"]["pattern"] == GROUP_ID_PATTERN.pattern
+    assert parameters["idempotencyKey"]["schema"]["pattern"] == IDEMPOTENCY_KEY_PATTERN.pattern
+
+
+@pytest.mark.parametrize(
+    "pages",
+    ["", "1-3,5", "9-", "1-3,5,9-", " 1 - 3 , 5 ", "12 3", "   ", "1-3,", "-3", "1234567890", "1,,2", "٣", "1.5"],
+)
+def test_the_documents_page_ranges_are_the_parsers(pages):
+    """The pattern accepts exactly what the parser accepts, less the ascending rule the description states."""
+    import re
+
+    from domain.analyze_request import ValidationError, parse_analyze_request
+
+    schema = DOCUMENT["components"]["schemas"]["AnalyzeRequest"]["properties"]["pages"]["anyOf"][1]
+    body = json.dumps({"inputFiles": ["doc.pdf"], "pages": pages}).encode()
+    try:
+        parse_analyze_request("a", body, max_inputs=10, max_bytes=10_000)
+        accepted = True
+    except ValidationError as refused:
+        accepted = "ascending" in refused.message
+    assert bool(re.search(schema["pattern"], pages)) == accepted
+
+
+def test_bad_analyzer_ids_are_400_on_every_route_and_unknown_operations_404():
+    for operation in (DOCUMENT["paths"][ANALYZE]["post"], *(DOCUMENT["paths"][RESULTS][m] for m in ("get", "delete"))):
+        assert "400" in operation["responses"]
+    assert "404" not in DOCUMENT["paths"][ANALYZE]["post"]["responses"]
+    assert "InvalidAnalyzerId" in DOCUMENT["components"]["responses"]["BadRequestIds"]["description"]
+    for operation in (DOCUMENT["paths"][ANALYZE]["post"], *(DOCUMENT["paths"][RESULTS][m] for m in ("get", "delete"))):
+        assert "429" in operation["responses"]  # the per-caller limits (CALLER_STARTS/READS_PER_MINUTE)
+
+
+def test_merged_results_are_documented_as_labelled_by_input():
+    result = DOCUMENT["components"]["schemas"]["AnalysisResult"]
+    assert '`path: "inputN"`' in result["description"] and "stringEncoding" in result["description"]
+    assert "path" in result["properties"]["result"]["properties"]["contents"]["items"]["properties"]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from domain.analysis_outcome import analysis_output
+from domain.analysis_outcome import analysis_output, file_error
 from domain.results_contract import (
     ResultsToRead,
     answer_for_orchestration,
@@ -105,26 +105,56 @@ def test_pending_without_custom_status_still_has_a_progress_object():
 
 def test_success_says_where_to_read_the_result():
     answer = orchestration("Completed", output("succeeded"))
-    assert answer == ResultsToRead("op-1", (LOCATION,))
+    assert answer == ResultsToRead("op-1", (LOCATION,), 42.25)
 
 
 def test_one_files_result_is_the_service_body_unchanged():
     assert merged_result("op-1", [BODY]) is BODY
 
 
-def test_several_files_merge_into_the_service_shape_in_input_order():
-    def body(name, pages):
-        return {
-            "id": f"svc-{name}",
-            "status": "Succeeded",
-            "result": {"analyzerId": "a", "apiVersion": "2025-11-01", "warnings": [], "contents": [{"path": name}]},
-            "usage": {"documentPagesStandard": pages, "tokens": {"gpt-4.1-input": 10}},
-        }
+def single_input_body(name, pages, contents=1, warnings=()):
+    """A GA single-input result: every content is `input1`, whatever the file."""
+    return {
+        "id": f"svc-{name}",
+        "status": "Succeeded",
+        "result": {
+            "analyzerId": "a",
+            "apiVersion": "2025-11-01",
+            "createdAt": f"2026-01-01T00:00:0{pages}Z",
+            "stringEncoding": "codePoint",
+            "warnings": [{"code": w, "message": w} for w in warnings],
+            "contents": [{"path": "input1", "markdown": f"{name}-{i}"} for i in range(contents)],
+        },
+        "usage": {"documentPagesStandard": pages, "tokens": {"gpt-4.1-input": 10}},
+    }
 
-    merged = merged_result("op-1", [body("first", 2), body("second", 3)])
+
+def test_several_files_merge_into_the_service_shape_labelled_by_input_like_pro_mode():
+    bodies = [
+        single_input_body("first", 2, contents=2, warnings=["W1"]),
+        single_input_body("second", 3, warnings=["W2"]),
+    ]
+    merged = merged_result("op-1", bodies)
     assert (merged["id"], merged["status"]) == ("op-1", "Succeeded")
-    assert [c["path"] for c in merged["result"]["contents"]] == ["first", "second"]
+    contents = merged["result"]["contents"]
+    assert [(c["path"], c["markdown"]) for c in contents] == [
+        ("input1", "first-0"),
+        ("input1", "first-1"),
+        ("input2", "second-0"),
+    ]
+    assert [(w["path"], w["code"]) for w in merged["result"]["warnings"]] == [("input1", "W1"), ("input2", "W2")]
+    assert merged["result"]["stringEncoding"] == "codePoint"
+    assert merged["result"]["createdAt"] == "2026-01-01T00:00:02Z"
     assert merged["usage"] == {"documentPagesStandard": 5, "tokens": {"gpt-4.1-input": 20}}
+    assert bodies[1]["result"]["contents"][0]["path"] == "input1"  # the service's bodies are not changed
+
+
+def test_a_sub_path_keeps_its_tail_and_a_missing_path_is_added():
+    first = single_input_body("a", 1)
+    second = single_input_body("b", 1)
+    second["result"]["contents"] = [{"path": "input1/page2"}, {"kind": "document"}]
+    merged = merged_result("op-1", [first, second])
+    assert [c["path"] for c in merged["result"]["contents"]] == ["input1", "input2/page2", "input2"]
 
 
 @pytest.mark.parametrize(
@@ -142,6 +172,32 @@ def test_ended_without_result_answers_500_with_the_error(outcome, error, code):
     assert answer.body["code"] == code
     assert answer.body["operationId"] == "op-1"
     assert answer.body["elapsed_seconds"] == 42.2
+
+
+def test_an_ended_operation_answers_the_same_on_every_get():
+    """The elapsed time of an ended operation comes from stored times, never from the clock of the GET."""
+    custom = {"phase": "polling", "elapsedSeconds": 9.6, "checks": 3}
+    first = answer_for_orchestration("Terminated", "Canceled by the caller.", custom, "op-1", "a", 9.61, 5)
+    again = answer_for_orchestration("Terminated", "Canceled by the caller.", custom, "op-1", "a", 9.61, 5)
+    assert first == again and first.body["elapsed_seconds"] == 9.6
+
+
+def test_the_file_that_decided_the_outcome_is_named_in_the_500():
+    error = file_error(1, {"url": "https://x.example/b.pdf?sig=s"}, {"code": "InvalidContent", "message": "bad"})
+    answer = orchestration("Completed", output("failed", error=error))
+    assert answer.body["file"] == 1
+    assert answer.body["message"].startswith("inputFiles[1] (https://x.example/b.pdf) failed: bad")
+    assert "sig=" not in answer.body["message"]
+
+
+def test_a_service_side_cancel_has_its_own_code_and_message():
+    error = file_error(0, {"url": "https://x.example/a.pdf"}, None, outcome="canceled")
+    answer = orchestration("Completed", output("canceled", error=error))
+    assert (answer.body["status"], answer.body["error"]) == ("canceled", "Analysis canceled")
+    assert answer.body["code"] == "ServiceCanceled"
+    assert answer.body["message"] == "inputFiles[0] (https://x.example/a.pdf) was canceled by Content Understanding."
+    caller = orchestration("Terminated", "Canceled by the caller.")
+    assert caller.body["code"] == "Canceled" and caller.body["code"] != answer.body["code"]
 
 
 def test_terminated_orchestration_reads_as_canceled():

@@ -15,11 +15,32 @@ def test_defaults_are_the_documented_ones():
     settings = load_settings(BASE)
     assert settings.content_understanding_endpoint == "https://example.services.ai.azure.com"
     assert settings.content_understanding_key is None
-    assert (settings.analysis_timeout_seconds, settings.poll_initial_interval_seconds) == (300, 10)
+    assert (settings.analysis_timeout_seconds, settings.poll_initial_interval_seconds) == (240, 10)
+    assert settings.content_understanding_processing_location is None  # the service's default
     assert (settings.poll_max_interval_seconds, settings.result_ttl_seconds) == (10, 3600)
     assert settings.purge_schedule == "0 */5 * * * *"
     assert settings.input_container_url is None
     assert (settings.max_input_files, settings.max_request_bytes) == (10, 1_048_576)
+
+
+def test_the_default_timeout_reaches_a_frontend_that_polls_60_times_5_s_apart():
+    """Counted from the POST, the timeout answer must land before the frontend's last poll (300 s) even with a
+    30 s late durable timer (Azure Storage queue back-off) and two more polls to see it."""
+    timeout = load_settings(BASE).analysis_timeout_seconds
+    assert timeout + 30 + 2 * 5 <= 60 * 5
+
+
+@pytest.mark.parametrize("location", ["geography", "dataZone", "global"])
+def test_the_processing_location_is_one_the_service_knows(location):
+    settings = load_settings({**BASE, "CONTENT_UNDERSTANDING_PROCESSING_LOCATION": location})
+    assert settings.content_understanding_processing_location == location
+
+
+@pytest.mark.parametrize("location", ["datazone", "eu", "Global"])
+def test_an_unknown_processing_location_stops_the_start(location):
+    with pytest.raises(SettingsError) as caught:
+        load_settings({**BASE, "CONTENT_UNDERSTANDING_PROCESSING_LOCATION": location})
+    assert "CONTENT_UNDERSTANDING_PROCESSING_LOCATION must be one of geography, dataZone, global" in str(caught.value)
 
 
 def test_the_example_local_settings_are_valid():

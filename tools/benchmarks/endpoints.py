@@ -23,7 +23,7 @@ DOC = "https://files.example.com/invoice.pdf"
 BENCH_HOST_KEY = "bench-host-key"
 
 
-def start_stack(state_dir: Path, settings: dict[str, str]) -> tuple[Child, Child]:
+def start_stack(state_dir: Path, settings: dict[str, str], host_args: tuple[str, ...] = ()) -> tuple[Child, Child]:
     simulator = start_quiet("simulator", ["-m", "tools.simulator", "--port", "0", "--quiet"], SIMULATOR_READY)
     env = {
         "CONTENT_UNDERSTANDING_ENDPOINT": simulator.ready_url or "",
@@ -39,7 +39,7 @@ def start_stack(state_dir: Path, settings: dict[str, str]) -> tuple[Child, Child
         **settings,
     }
     try:
-        args = ["-m", "tools.devhost", "--port", "0", "--app-dir", str(REPO), "--state-dir", str(state_dir)]
+        args = ["-m", "tools.devhost", "--port", "0", "--app-dir", str(REPO), "--state-dir", str(state_dir), *host_args]
         args.append("--no-local-settings")  # the figures never depend on a developer's local.settings.json
         host = start_quiet("host", args, HOST_READY, env)
     except RuntimeError:

@@ -251,11 +251,12 @@ class Runner:
                 progress.line(decisions.error_line(answer.status, answer.body) + "; trying again")
                 continue
             if answer.status == 200:
-                progress.update("succeeded")
+                progress.finish("succeeded")
                 progress.close()
                 self.emit_result(answer.body)
                 return EXIT_OK
-            progress.update(str(answer.fields.get("status") or f"HTTP {answer.status}"))
+            # An ended analysis' 500 carries how long it ran (elapsed_seconds): shown as is, never a local 0.0 s.
+            progress.finish(str(answer.fields.get("status") or f"HTTP {answer.status}"), answer.fields)
             progress.close()
             return self.fail(answer)
 

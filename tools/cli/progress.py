@@ -31,6 +31,7 @@ class Progress:
         self._last_line: tuple | None = None
         self._live: Live | None = None
         self._spinner = Spinner("dots")
+        self._frozen = False  # an ended operation's elapsed time no longer ticks
         if live and not quiet:
             console = Console(file=stream, stderr=True)
             self._live = Live(self, console=console, refresh_per_second=4, transient=False)
@@ -42,6 +43,8 @@ class Progress:
         return self._spinner
 
     def elapsed(self) -> float:
+        if self._frozen and self._server_elapsed is not None:
+            return self._server_elapsed
         if self._server_elapsed is None:
             return time.monotonic() - self._started
         return self._server_elapsed + (time.monotonic() - self._server_elapsed_at)
@@ -78,6 +81,16 @@ class Progress:
         if key != self._last_line:
             self._last_line = key
             self.line(self.summary().rstrip())
+
+    def finish(self, state: str, body: dict | None = None) -> None:
+        """The last answer: the operation ended. Its elapsed time stops; a success shows every file done and the
+        service's Succeeded, not the last 202's `Running 0/2`."""
+        if state == "succeeded":
+            self._service = "Succeeded"
+            if self._files is not None:
+                self._files = (self._files[1], self._files[1])
+        self._server_elapsed, self._frozen = self.elapsed(), True
+        self.update(state, body)  # an ended operation's 500 says how long it ran: that wins
 
     def line(self, text: str) -> None:
         """A line of its own (a note, the outcome); kept above the live line on a terminal."""

@@ -329,10 +329,7 @@ def _print_usage(children: list[Child], app_dir: Path, port: int) -> None:
         f"-H 'Content-Type: application/json' -d '{body}'"
     )
     _print("  # then, with the operationId from that answer:")
-    _print(
-        f"  curl -s '{api}/pro-mode/content-analyzers/prebuilt-invoice/results/<operationId>"
-        "?api-version=2025-05-01-preview'"
-    )
+    _print(f"  curl -s {api}/pro-mode/content-analyzers/prebuilt-invoice/results/<operationId>")
     _print("Press Ctrl-C to stop.")
 
 

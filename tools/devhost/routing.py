@@ -121,7 +121,7 @@ def _match_segment(segment: Segment, request_segment: str, values: dict[str, str
     if segment.is_simple_literal:
         literal = segment.parts[0]
         assert isinstance(literal, Literal)
-        return literal.text.casefold() == request_segment.casefold()
+        return ordinal_ignore_case(literal.text) == ordinal_ignore_case(request_segment)
     parameter = segment.single_parameter
     if parameter is not None:
         if request_segment == "":
@@ -152,8 +152,15 @@ def _match_complex_segment(parts: Sequence[Part], request_segment: str) -> dict[
     return _match_complex_core(parts, request_segment, len(parts) - 1)
 
 
+def ordinal_ignore_case(text: str) -> str:
+    """The text as ASP.NET's OrdinalIgnoreCase compares it: each character upper-cased on its own (simple case
+    mapping), never expanded, so an offset in the folded text is the same offset in the original. Python's
+    casefold() is full case folding (`ß` -> `ss`), which moves offsets and matches what .NET does not."""
+    return "".join(upper if len(upper := char.upper()) == 1 else char for char in text)
+
+
 def _match_complex_core(parts: Sequence[Part], segment: str, index_of_last_part: int) -> dict[str, str] | None:
-    folded = segment.casefold()
+    folded = ordinal_ignore_case(segment)
     last_index = len(segment)
     pending: Parameter | None = None
     last_literal: Literal | None = None
@@ -169,7 +176,7 @@ def _match_complex_core(parts: Sequence[Part], segment: str, index_of_last_part:
             start_index = last_index - 1 if pending is not None else last_index
             if start_index == 0:
                 return None
-            found_at = folded.rfind(part.text.casefold(), 0, start_index)
+            found_at = folded.rfind(ordinal_ignore_case(part.text), 0, start_index)
             if found_at == -1:
                 return None
             if index == len(parts) - 1 and found_at + len(part.text) != len(segment):

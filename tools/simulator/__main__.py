@@ -8,6 +8,7 @@ import sys
 import threading
 
 from .handle import start_simulator
+from .options import DEFAULT_DEPLOYMENTS
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -26,6 +27,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the resource has no default model deployments: analyzers that need a model fail unless the "
         "request passes modelDeployments (or PATCH /contentunderstanding/defaults sets them)",
     )
+    parser.add_argument(
+        "--deployments",
+        default=",".join(DEFAULT_DEPLOYMENTS),
+        help="comma-separated model deployment names that exist (the defaults PATCH refuses others)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no per-request log lines")
     return parser.parse_args(argv)
 
@@ -42,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         submit_throttle=args.submit_throttle,
         public_base_url=args.public_base_url,
         default_models=not args.no_default_models,
+        deployments=tuple(d.strip() for d in args.deployments.split(",") if d.strip()),
         quiet=args.quiet,
     )
     stop = threading.Event()

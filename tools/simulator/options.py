@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# GA only: the previews (2024-12-01-preview, 2025-05-01-preview) are answered like any unknown version.
+# GA only. The previews were retired on 2026-07-15: the service answers them 410 (inner code ApiVersionRetired),
+# any other unknown version 400 UnsupportedApiVersionValue.
 SUPPORTED_API_VERSIONS = frozenset({"2025-11-01"})
+RETIRED_API_VERSIONS = frozenset({"2024-12-01-preview", "2025-05-01-preview"})
+# The model deployments that exist in the resource's Foundry project (named after their models by default).
+DEFAULT_DEPLOYMENTS = ("gpt-4.1", "gpt-4.1-mini", "text-embedding-3-large")
 
 
 @dataclass
@@ -29,3 +33,5 @@ class SimulatorOptions:
     # PATCH /contentunderstanding/defaults. False (--no-default-models): none, so analyzers that need a generative
     # model fail unless the request carries modelDeployments.
     default_models: bool = True
+    # Deployment names that exist: PATCH /contentunderstanding/defaults refuses any other (--deployments).
+    deployments: tuple[str, ...] = DEFAULT_DEPLOYMENTS

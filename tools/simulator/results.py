@@ -57,8 +57,19 @@ _SUMMARY = [("Summary", "string", "A simulated document used for local testing."
 
 # Analyzers that only extract content (no generative model, hence no model deployment needed).
 CONTENT_ONLY_ANALYZERS = frozenset({"prebuilt-read", "prebuilt-layout"})
-# Model names a generative prebuilt analyzer needs deployments for (GA: gpt-4.1 + text-embedding-3-large).
+# Model names a generative prebuilt analyzer needs deployments for (GA 2025-11-01): gpt-4.1 and
+# text-embedding-3-large; the `*Search` (RAG) prebuilts use gpt-4.1-mini instead of gpt-4.1.
 PREBUILT_MODELS = {"completion": "gpt-4.1", "embedding": "text-embedding-3-large"}
+SEARCH_PREBUILT_MODELS = {"completion": "gpt-4.1-mini", "embedding": "text-embedding-3-large"}
+# The spec's SupportedModels: for each kind, a string array of model names.
+SUPPORTED_MODELS = {"completion": ["gpt-4.1", "gpt-4.1-mini"], "embedding": ["text-embedding-3-large"]}
+
+
+def prebuilt_models(analyzer_id: str) -> dict[str, str]:
+    """The models a generative prebuilt analyzer uses, by kind."""
+    return dict(SEARCH_PREBUILT_MODELS if analyzer_id.endswith("Search") else PREBUILT_MODELS)
+
+
 DEFAULT_MODEL_DEPLOYMENTS = {
     "gpt-4.1": "gpt-4.1",
     "gpt-4.1-mini": "gpt-4.1-mini",
@@ -201,7 +212,7 @@ def required_models(analyzer_id: str, analyzer: dict[str, Any] | None) -> list[s
     if analyzer_id in CONTENT_ONLY_ANALYZERS:
         return []
     if analyzer_id.startswith("prebuilt-"):
-        return sorted(set(PREBUILT_MODELS.values()))
+        return sorted(set(prebuilt_models(analyzer_id).values()))
     if not fields_for(analyzer_id, analyzer):
         return []
     models = (analyzer or {}).get("models")

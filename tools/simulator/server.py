@@ -24,7 +24,7 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
 from .entra import DEFAULT_TENANT, TokenIssuer, openid_configuration
-from .options import SUPPORTED_API_VERSIONS, SimulatorOptions
+from .options import RETIRED_API_VERSIONS, SUPPORTED_API_VERSIONS, SimulatorOptions
 from .results import build_result
 from .sources import NOT_ACCESSIBLE, is_loopback_url, read_source
 from .state import OUTCOMES, Operation, ScenarioControls, SimulatorState
@@ -157,6 +157,8 @@ class SimulatorServer:
         raw_path = request.rel_url.raw_path
         query = {key: request.query.getall(key)[-1] for key in request.query}
         incoming = Incoming(request.method, raw_path, query, request.headers, body)
+        if raw_path.startswith("/contentunderstanding/"):
+            self.state.record_client_request(request.method, raw_path, request.headers.get("x-ms-client-request-id"))
         try:
             reply = self.route(incoming)
         except ApiError as exc:
@@ -207,6 +209,15 @@ class SimulatorServer:
                 400,
                 "MissingApiVersionParameter",
                 "The api-version query parameter (?api-version=) is required for all requests.",
+            )
+        if api_version in RETIRED_API_VERSIONS:
+            raise ApiError(
+                410,
+                "InvalidRequest",
+                f"The api-version '{api_version}' has been retired. "
+                f"Use one of '{', '.join(sorted(SUPPORTED_API_VERSIONS))}'.",
+                target="api-version",
+                inner_code="ApiVersionRetired",
             )
         if api_version not in SUPPORTED_API_VERSIONS:
             raise ApiError(
@@ -322,7 +333,16 @@ class SimulatorServer:
             return Reply(200, self.state.defaults())
         if req.method == "PATCH":
             patch = _json_object(req.body)
-            _validated_model_deployments(patch, removals=True)  # a merge patch: null removes a model
+            wanted = _validated_model_deployments(patch, removals=True)  # a merge patch: null removes a model
+            unknown = sorted({d for d in wanted.values() if d is not None} - set(self.options.deployments))
+            if unknown:  # the service checks the deployments exist before it keeps them as defaults
+                raise ApiError(
+                    400,
+                    "InvalidRequest",
+                    f"Model deployment(s) {', '.join(repr(d) for d in unknown)} not found in the resource.",
+                    target="modelDeployments",
+                    inner_code="ModelDeploymentNotFound",
+                )
             return Reply(200, self.state.update_defaults(patch))
         raise _method_not_allowed(req.method)
 
@@ -354,6 +374,8 @@ class SimulatorServer:
                 )
         if not self.state.analyzer_exists(analyzer_id):
             raise _analyzer_not_found(analyzer_id)
+        with self.state.lock:
+            self.state.stats.processing_locations[query.get("processingLocation", "default")] += 1
         overrides: dict[str, str] = {}
         first_url = None
         if action == "analyze":

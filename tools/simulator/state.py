@@ -11,7 +11,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .options import SimulatorOptions
-from .results import DEFAULT_MODEL_DEPLOYMENTS, PREBUILT_ANALYZERS, PREBUILT_MODELS, required_models
+from .results import (
+    DEFAULT_MODEL_DEPLOYMENTS,
+    PREBUILT_ANALYZERS,
+    SUPPORTED_MODELS,
+    prebuilt_models,
+    required_models,
+)
 
 OUTCOMES = frozenset({"succeeded", "failed", "canceled", "stuck"})
 NOT_STARTED_FRACTION = 0.1
@@ -76,6 +82,9 @@ class Stats:
     operations_created: int = 0
     jwks_calls: int = 0
     source_fetches: int = 0
+    # x-ms-client-request-id values received, in order, with the method and path (never the query string).
+    client_requests: list = field(default_factory=list)
+    processing_locations: Counter = field(default_factory=Counter)  # analyze calls by processingLocation
 
 
 class SimulatorState:
@@ -116,11 +125,8 @@ class SimulatorState:
                     "tags": {},
                 }
                 if required_models(analyzer_id, None):
-                    resource["models"] = dict(PREBUILT_MODELS)
-                    resource["supportedModels"] = {
-                        "completion": {"gpt-4.1": "gpt-4.1", "gpt-4.1-mini": "gpt-4.1-mini"},
-                        "embedding": {"text-embedding-3-large": "text-embedding-3-large"},
-                    }
+                    resource["models"] = prebuilt_models(analyzer_id)
+                    resource["supportedModels"] = {kind: list(names) for kind, names in SUPPORTED_MODELS.items()}
                 return resource
             return None
 
@@ -256,6 +262,11 @@ class SimulatorState:
         with self.lock:
             self.stats.jwks_calls += 1
 
+    def record_client_request(self, method: str, path: str, request_id: str | None) -> None:
+        with self.lock:
+            if len(self.stats.client_requests) < 10_000:
+                self.stats.client_requests.append([method, path, request_id])
+
     def count_response(self, status: int) -> None:
         with self.lock:
             self.stats.responses_by_status[str(status)] += 1
@@ -276,6 +287,8 @@ class SimulatorState:
                 "custom_analyzers": sorted(self.custom_analyzers),
                 "jwks_calls": s.jwks_calls,
                 "source_fetches": s.source_fetches,
+                "client_requests": list(s.client_requests),
+                "processing_locations": dict(s.processing_locations),
             }
 
     def reset(self) -> None:

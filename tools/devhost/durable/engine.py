@@ -20,7 +20,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,7 @@ class DurableEngine:
         log_function_executions: bool = True,
         profile: BackendProfile | None = None,
         function_timeout_seconds: float | None = None,
+        timer_delay_seconds: float = 0.0,
     ) -> None:
         """``activity_workers`` / ``orchestrator_workers``: how many activity / orchestrator functions may run at
         once (host.json ``maxConcurrentActivityFunctions`` / ``maxConcurrentOrchestratorFunctions``).
@@ -92,6 +93,9 @@ class DurableEngine:
         self.task_hub = task_hub
         self._log = logger or logging.getLogger("devhost.durable")
         self._log_executions = log_function_executions
+        # A timer's TimerFired is delivered this much after its fireAt (the episode then runs late, as on a
+        # backend that polls its queues with a back-off); the event still carries the fireAt it was made with.
+        self._timer_delay = timedelta(seconds=timer_delay_seconds)
         self._orchestrators: dict[str, Callable[[str], str]] = {}
         self._activities: dict[str, Callable[[str | None], str | None]] = {}
         self._activity_pool = ThreadPoolExecutor(activity_workers, thread_name_prefix="durable-activity")
@@ -744,7 +748,7 @@ class DurableEngine:
                         row.execution_id,
                         "event",
                         fired,
-                        h.format_time(timer.fire_at),
+                        h.format_time(timer.fire_at + self._timer_delay),
                         held=self._polled_queues,
                     )
                 if replay is not None and replay.cancelled_timer_ids:
@@ -755,7 +759,7 @@ class DurableEngine:
         for _row_id, task in scheduled:
             self._submit_activity(task)
         for timer in timers:
-            self._schedule_timer(h.format_time(timer.fire_at), row.instance_id)
+            self._schedule_timer(h.format_time(timer.fire_at + self._timer_delay), row.instance_id)
         self._log_outcome(row, outcome)
 
     def _continue_as_new(self, conn: Any, new_row: InstanceRow, outcome: _Outcome, now: datetime) -> None:

@@ -125,13 +125,23 @@ def test_plain_progress_is_one_line_per_change_without_escape_codes():
     progress.update("processing", {"elapsed_seconds": 2.0, "progress": {"azureStatus": "Running", "attempts": 2}})
     files = {"azureStatus": "Running", "attempts": 2, "filesTotal": 3, "filesDone": 1}
     progress.update("processing", {"elapsed_seconds": 2.5, "progress": files})
-    progress.update("succeeded")
+    progress.finish("succeeded")
     progress.close()
     lines = stream.getvalue().splitlines()
     assert [line.split()[0] for line in lines] == ["submitted", "processing", "processing", "processing", "succeeded"]
     assert "checks 2" in lines[2] and "service Running" in lines[2]
     assert lines[3].endswith("files 1/3")
+    assert "service Succeeded" in lines[4] and lines[4].endswith("files 3/3")  # not the last 202's Running 1/3
     assert "\x1b" not in stream.getvalue()
+
+
+def test_an_ended_operation_shows_how_long_it_ran_not_zero():
+    """`wait` on an operation that ended before the CLI started: the 500's elapsed_seconds, frozen."""
+    stream = io.StringIO()
+    progress = Progress(stream, live=False)
+    progress.finish("canceled", {"status": "canceled", "elapsed_seconds": 9.6})
+    assert "elapsed    9.6s" in stream.getvalue()
+    assert progress.elapsed() == 9.6
 
 
 class FakeApi:

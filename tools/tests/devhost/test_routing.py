@@ -19,6 +19,10 @@ def match(template: str, path: str, prefix: str = "api"):
         ("/api/pro-mode/content-analyzers/a:b:analyze", "a:b"),  # the parameter takes the longest prefix
         ("/api/PRO-MODE/Content-Analyzers/x:ANALYZE", "x"),  # literals are case-insensitive
         ("/api/pro-mode/content-analyzers/caf%C3%A9:analyze", "café"),  # values are URL-decoded
+        # Characters whose full case folding changes length: offsets are those of the original path.
+        ("/api/pro-mode/content-analyzers/%C3%9F:analyze", "ß"),
+        ("/api/pro-mode/content-analyzers/stra%C3%9Fe%C3%9F:analyze", "straßeß"),
+        ("/api/pro-mode/content-analyzers/%EF%AC%81x:analyze", "ﬁx"),  # U+FB01 folds to "fi"
     ],
 )
 def test_complex_segment_captures_the_parameter_before_the_literal(path, expected):
@@ -55,6 +59,14 @@ def test_simple_parameters_and_prefix():
 
 def test_literal_segments_are_case_insensitive():
     assert match("Health/Live", "/API/health/LIVE") == {}
+
+
+def test_case_is_ignored_ordinally_not_by_full_case_folding():
+    """ASP.NET compares OrdinalIgnoreCase: `ß` is not `ss` (Python's casefold would say it is)."""
+    assert match("stra\u00dfe", "/api/STRASSE") is None
+    assert match("strasse", "/api/stra%C3%9Fe") is None
+    assert match("stra\u00dfe", "/api/stra%C3%9Fe") == {}
+    assert match("files/{name}.txt", "/api/files/%C3%9F%C3%9F.TXT") == {"name": "ßß"}
 
 
 def test_optional_parameter_and_default():

@@ -39,7 +39,7 @@ def test_client_request_id_is_echoed(sim, http):
     assert response.headers["x-ms-client-request-id"] == request_id
 
 
-@pytest.mark.parametrize("version", ["2025-05-01-preview", "2024-12-01-preview", "2026-01-01", "latest"])
+@pytest.mark.parametrize("version", ["2026-01-01", "latest", "2025-11-01-preview"])
 def test_only_the_ga_api_version_is_accepted(sim, http, version):
     response = http.post(
         f"{sim.base_url}/contentunderstanding/analyzers/prebuilt-read:analyze?api-version={version}",
@@ -53,6 +53,20 @@ def test_only_the_ga_api_version_is_accepted(sim, http, version):
     assert sim.stats()["operations_created"] == 0
 
 
+@pytest.mark.parametrize("version", ["2025-05-01-preview", "2024-12-01-preview"])
+def test_retired_previews_answer_410_api_version_retired(sim, http, version):
+    """The previews were retired on 2026-07-15: the service answers 410 with inner code ApiVersionRetired."""
+    response = http.post(
+        f"{sim.base_url}/contentunderstanding/analyzers/prebuilt-read:analyze?api-version={version}",
+        json={"inputs": [{"url": "https://example.com/a.pdf"}]},
+    )
+    assert response.status_code == 410
+    error = response.json()["error"]
+    assert error["innererror"] == {"code": "ApiVersionRetired"}
+    assert error["target"] == "api-version" and version in error["message"]
+    assert sim.stats()["operations_created"] == 0
+
+
 def test_preview_versions_are_refused_on_every_route(sim, http):
     for method, path in [
         ("GET", "analyzerResults/some-id"),
@@ -61,7 +75,7 @@ def test_preview_versions_are_refused_on_every_route(sim, http):
         ("GET", "defaults"),
     ]:
         url = f"{sim.base_url}/contentunderstanding/{path}?api-version=2025-05-01-preview"
-        assert http.request(method, url).status_code == 400, path
+        assert http.request(method, url).status_code == 410, path
 
 
 def test_several_inputs_in_one_request_are_refused(sim, http):

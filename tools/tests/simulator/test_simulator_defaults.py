@@ -14,7 +14,8 @@ DOC = {"inputs": [{"url": "https://example.com/a.pdf?sim_duration=0"}]}
 @pytest.fixture
 def bare():
     """A resource whose default model deployments were never set."""
-    with start_simulator(port=0, quiet=True, duration=0, default_models=False) as handle:
+    deployments = ("my-gpt41", "my-embedding", "my-mini")
+    with start_simulator(port=0, quiet=True, duration=0, default_models=False, deployments=deployments) as handle:
         yield handle
 
 
@@ -41,7 +42,7 @@ def test_defaults_are_present_by_default(sim, http):
 def test_defaults_need_auth_and_the_ga_version(sim):
     url = f"{sim.base_url}/contentunderstanding/defaults"
     assert requests.get(f"{url}?{API}").status_code == 401
-    assert requests.get(f"{url}?api-version=2025-05-01-preview", headers=KEY_HEADERS).status_code == 400
+    assert requests.get(f"{url}?api-version=2025-05-01-preview", headers=KEY_HEADERS).status_code == 410
 
 
 def test_missing_defaults_refuse_a_generative_analyzer(bare):
@@ -82,6 +83,38 @@ def test_request_model_deployments_override_missing_defaults(bare):
     response = analyze(bare, body=partial)
     assert response.status_code == 400
     assert "'text-embedding-3-large'" in response.json()["error"]["message"]
+
+
+def test_defaults_must_name_deployments_that_exist(bare):
+    url = f"{bare.base_url}/contentunderstanding/defaults?{API}"
+    response = requests.patch(url, json={"modelDeployments": {"gpt-4.1": "no-such-deployment"}}, headers=KEY_HEADERS)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["target"], error["innererror"]) == ("modelDeployments", {"code": "ModelDeploymentNotFound"})
+    assert "'no-such-deployment'" in error["message"]
+    assert requests.get(url, headers=KEY_HEADERS).json() == {"modelDeployments": {}}  # nothing was kept
+
+
+def test_search_prebuilts_need_gpt_4_1_mini_and_the_others_gpt_4_1(bare):
+    url = f"{bare.base_url}/contentunderstanding/defaults?{API}"
+    mini = {"modelDeployments": {"gpt-4.1-mini": "my-mini", "text-embedding-3-large": "my-embedding"}}
+    assert requests.patch(url, json=mini, headers=KEY_HEADERS).status_code == 200
+    assert analyze(bare, "prebuilt-documentSearch").status_code == 202
+    refused = analyze(bare, "prebuilt-invoice")
+    assert refused.status_code == 400 and "'gpt-4.1'" in refused.json()["error"]["message"]
+    analyzer = requests.get(
+        f"{bare.base_url}/contentunderstanding/analyzers/prebuilt-videoSearch?{API}", headers=KEY_HEADERS
+    ).json()
+    assert analyzer["models"] == {"completion": "gpt-4.1-mini", "embedding": "text-embedding-3-large"}
+
+
+def test_supported_models_are_string_arrays_as_in_the_spec(sim, http):
+    analyzer = http.get(f"{sim.base_url}/contentunderstanding/analyzers/prebuilt-invoice?{API}").json()
+    assert analyzer["supportedModels"] == {
+        "completion": ["gpt-4.1", "gpt-4.1-mini"],
+        "embedding": ["text-embedding-3-large"],
+    }
+    assert analyzer["models"] == {"completion": "gpt-4.1", "embedding": "text-embedding-3-large"}
 
 
 def test_bad_defaults_patch_is_400(sim, http):
