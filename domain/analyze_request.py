@@ -81,6 +81,28 @@ def request_too_large(max_bytes: int) -> ValidationError:
     return ValidationError("RequestTooLarge", f"The request body exceeds {max_bytes} bytes.", status=413)
 
 
+# The orchestration input must fit the smallest durable backend's message limit with room to spare: the
+# Durable Task Scheduler refuses any payload over 1 MiB, the first execution's history carries the input twice
+# (in ExecutionStarted and spread over the submit activities' inputs) and a work item may carry that history,
+# and the continued input adds each file's state. A quarter of the limit leaves room for all of it.
+MAX_ORCHESTRATION_INPUT_BYTES = 256 * 1024
+
+
+def orchestration_input_too_large(job: dict) -> ValidationError | None:
+    """413 when the orchestration input, as the durable client sends it (JSON text inside a JSON string),
+    would exceed MAX_ORCHESTRATION_INPUT_BYTES; None when it fits."""
+    size = len(json.dumps(json.dumps(job)).encode("utf-8"))
+    if size <= MAX_ORCHESTRATION_INPUT_BYTES:
+        return None
+    return ValidationError(
+        "RequestTooLarge",
+        f"The analysis request is too large to start: its workflow input would be {size} bytes once encoded, "
+        f"at most {MAX_ORCHESTRATION_INPUT_BYTES} are allowed (a non-ASCII character takes up to 14); "
+        "send fewer or shorter inputFiles.",
+        status=413,
+    )
+
+
 @dataclass(frozen=True)
 class AnalyzeRequest:
     """What the orchestration needs from a valid request."""

@@ -98,8 +98,10 @@ class AnalysisJob(_JobRequired, total=False):
     # (the task hub's management API shows the input); nothing in the app reads it.
     caseId: str | None
     # When the POST was accepted (ISO 8601, UTC): the deadline counts from here, because the frontend's budget
-    # (60 polls, 5 s apart) starts at its POST, not when a busy task hub gets round to the first episode.
-    # Jobs written before it existed have none: their deadline counts from the first episode.
+    # (60 polls, 5 s apart) starts at its POST, not when a busy task hub gets round to the first episode; the
+    # operation's elapsed time counts from it too, never from the backend's createdTime alone (the Azure Storage
+    # provider resets that on continue-as-new); after a start it also tells this request's input from a
+    # concurrent start's. Jobs written before it existed have none: their deadline counts from the first episode.
     acceptedAt: str
     durationModel: DurationModelRequest
     resume: Resume

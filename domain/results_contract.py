@@ -18,6 +18,9 @@ from domain.orchestration_data import ErrorDetail, Progress
 from domain.times import parse_time
 
 MAX_RETRY_AFTER_SECONDS = 10
+# A check that is overdue (the backend picks timers up late: the Azure Storage provider polls its queues with
+# back-off up to 30 s) is answered with a Retry-After that grows with the lateness, never below this floor.
+OVERDUE_RETRY_AFTER_FLOOR_SECONDS = 2
 RUNNING_RUNTIME_STATUSES = frozenset({"Pending", "Running", "ContinuedAsNew", "Suspended"})
 
 
@@ -107,12 +110,18 @@ def processing_answer(
     now: datetime | None = None,
 ) -> HttpAnswer:
     """202 while running. With the orchestrator's next check known, Retry-After says when a new answer is likely:
-    the seconds until that check (plus half a second for it to land), between 1 and MAX_RETRY_AFTER_SECONDS."""
+    the seconds until that check (plus half a second for it to land), between 1 and MAX_RETRY_AFTER_SECONDS.
+    Once that check is overdue, the seconds it is late, between OVERDUE_RETRY_AFTER_FLOOR_SECONDS and the
+    maximum: a late backend is asked less and less often instead of every second."""
     progress = progress or {}
     next_check = parse_time(progress.get("nextCheckAt"))
     if next_check is not None and now is not None:
         seconds = (next_check - now).total_seconds() + 0.5
-        retry_after_seconds = min(max(math.ceil(seconds), 1), MAX_RETRY_AFTER_SECONDS)
+        if seconds > 0:
+            retry_after_seconds = min(max(math.ceil(seconds), 1), MAX_RETRY_AFTER_SECONDS)
+        else:
+            late = math.ceil(-seconds + 0.5)
+            retry_after_seconds = min(max(late, OVERDUE_RETRY_AFTER_FLOOR_SECONDS), MAX_RETRY_AFTER_SECONDS)
     body = {
         "status": "processing",
         "message": "The analysis is running; poll this endpoint again.",

@@ -98,23 +98,27 @@ async def _visible_status(client: df.DurableOrchestrationClient, asked: Identifi
     return status
 
 
-def _seconds_since(moment: datetime | None) -> float:
-    if moment is None:
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=timezone.utc)
+
+
+def _elapsed_seconds(status, now: datetime) -> float:
+    """Seconds from the POST (acceptedAt in the input) to now, or to the end of an operation that ended (its last
+    update: stored times only, so an ended operation's answer never changes from one GET to the next).
+
+    Never from createdTime alone: the Azure Storage provider resets it when the orchestration continues as
+    new. createdTime is the fallback only for an input without acceptedAt (started before it existed).
+    """
+    job = decode_json_field(status.input_)
+    accepted = parse_time(job.get("acceptedAt")) if isinstance(job, dict) else None
+    start = accepted or _utc(status.created_time)
+    if start is None:
         return 0.0
-    return (datetime.now(timezone.utc) - _aware(moment)).total_seconds()
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def _elapsed(status, runtime_status: str) -> float:
-    """Seconds the operation has run: up to now while it runs; up to its last update once it ended, computed from
-    stored times only, so the answer of an ended operation never changes from one GET to the next."""
-    if runtime_status in RUNNING_RUNTIME_STATUSES or status.created_time is None:
-        return _seconds_since(status.created_time)
-    ended = status.last_updated_time or status.created_time
-    return max((_aware(ended) - _aware(status.created_time)).total_seconds(), 0.0)
+    runtime_status = status.runtime_status.value if status.runtime_status else "Pending"
+    end = now if runtime_status in RUNNING_RUNTIME_STATUSES else (_utc(status.last_updated_time) or now)
+    return max((end - start).total_seconds(), 0.0)
 
 
 @bp.route(route=RESULTS_ROUTE, methods=["GET"])
@@ -134,15 +138,17 @@ async def _answer(client: df.DurableOrchestrationClient, asked: Identified) -> H
     if status is None:
         return await _legacy_lookup(asked)
     runtime_status = status.runtime_status.value if status.runtime_status else "Pending"
+    now = datetime.now(timezone.utc)
+    elapsed = _elapsed_seconds(status, now)
     answer = answer_for_orchestration(
         runtime_status,
         decode_json_field(status.output),
         decode_json_field(status.custom_status),
         asked.operation_id,
         asked.analyzer_id,
-        _elapsed(status, runtime_status),
+        elapsed,
         POLL_RETRY_AFTER_SECONDS,
-        datetime.now(timezone.utc),
+        now,
     )
     if isinstance(answer, ResultsToRead):
         return await _read_results(answer, asked.analyzer_id)

@@ -15,6 +15,7 @@ from domain.analyze_request import (
     UrlPolicy,
     ValidationError,
     check_idempotency_key,
+    orchestration_input_too_large,
     parse_analyze_request,
     request_too_large,
 )
@@ -53,6 +54,9 @@ async def _start_analysis(req: func.HttpRequest, client: df.DurableOrchestration
     request = _validated(req, analyzer_id, settings)
     count_or_refuse(STARTS, caller)  # a valid request about to start a billed analysis
     job = _job_for(request, scope, settings, await _learned_policy(request, settings))
+    too_large = orchestration_input_too_large(job)
+    if too_large is not None:
+        raise too_large  # refused here, never by the durable backend after a 202
     return await _start(client, job, analyzer_id, scope, req.headers.get("Idempotency-Key"))
 
 
@@ -97,6 +101,13 @@ async def _start(
                 existing = await client.get_status(operation_id, show_input=True)
                 if not existing:
                     raise
+            else:
+                # The Azure Storage provider starts a new id check-then-insert: a concurrent start of the same id
+                # also "succeeds", and only the start whose instance row was written runs. Read the row back:
+                # when it holds another request's input, this request did not start anything.
+                stored = await client.get_status(operation_id, show_input=True)
+                if stored and not _is_this_start(stored, job):
+                    existing = stored
         if existing:
             return _answer_for_existing(existing, job, operation_id, analyzer_id)
     log.info(
@@ -112,6 +123,17 @@ async def _start(
         },
     )
     return submitted_answer(operation_id, analyzer_id, SUBMITTED_RETRY_AFTER_SECONDS)
+
+
+def _is_this_start(stored, job: AnalysisJob) -> bool:
+    """Whether the stored input is this request's own (same fingerprint, scope and accept time)."""
+    previous = decode_json_field(stored.input_)
+    return (
+        isinstance(previous, dict)
+        and previous.get("fingerprint") == job["fingerprint"]
+        and previous.get("acceptedAt") == job.get("acceptedAt")
+        and same_scope(previous.get("scope"), job["scope"])
+    )
 
 
 def _answer_for_existing(existing, job: AnalysisJob, operation_id: str, analyzer_id: str) -> HttpAnswer:

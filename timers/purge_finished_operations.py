@@ -25,6 +25,8 @@ FINISHED_STATUSES = [
 # A sane lower bound for the purge query (datetime.min breaks the storage query).
 PURGE_FROM = datetime(2020, 1, 1, tzinfo=timezone.utc)
 
+MAX_PURGE_CALLS = 100
+
 bp = df.Blueprint()
 log = logging.getLogger("analysis.retention")
 
@@ -34,14 +36,19 @@ log = logging.getLogger("analysis.retention")
 @bp.durable_client_input(client_name="client")
 async def purge_finished_operations(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
     cutoff = datetime.now(timezone.utc) - timedelta(seconds=get_settings().result_ttl_seconds)
-    result = await client.purge_instance_history_by(
-        created_time_from=PURGE_FROM, created_time_to=cutoff, runtime_status=FINISHED_STATUSES
-    )
-    log.info(
-        "[Retention] Purged %d finished operations created before %s",
-        result.instances_deleted,
-        cutoff.isoformat(),
-    )
+    purged = 0
+    # The Durable Task Scheduler purges by filter in bounded batches (it reports an incomplete purge); ask again
+    # until a call deletes nothing, a bounded number of times (the next run carries on).
+    for _ in range(MAX_PURGE_CALLS):
+        deleted = (
+            await client.purge_instance_history_by(
+                created_time_from=PURGE_FROM, created_time_to=cutoff, runtime_status=FINISHED_STATUSES
+            )
+        ).instances_deleted
+        purged += deleted
+        if not deleted:
+            break
+    log.info("[Retention] Purged %d finished operations created before %s", purged, cutoff.isoformat())
     try:
         copies = await asyncio.to_thread(delete_copies_older_than, cutoff)
         log.info("[Retention] Deleted %d result copies written before %s", copies, cutoff.isoformat())

@@ -35,6 +35,7 @@ APP_ENV = {
     "POLL_INITIAL_INTERVAL_SECONDS": "0.2",
     "POLL_MAX_INTERVAL_SECONDS": "0.5",
     "DURABLE_TASK_HUB_NAME": "E2ETests",
+    "DEVHOST_DURABLE_PROFILE": "exact",  # tests/e2e/test_durable_backends.py runs the other profiles
     # Without Azurite: a closed port (never a developer's Azurite on 10000), so file ids fail to be read.
     "INPUT_CONTAINER_URL": "http://127.0.0.1:9/devstoreaccount1/pro-input-files",
     "INPUT_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true",

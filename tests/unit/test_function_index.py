@@ -102,10 +102,11 @@ def test_purge_timer_schedule_is_resolved_by_the_host_from_the_setting():
 
 
 def test_host_json_serves_the_routes_unprefixed_on_the_v4_bundle():
+    """4.32.0 is the floor the Durable Task Scheduler provider (storageProvider.type azureManaged) needs."""
     from pathlib import Path
 
     host = json.loads((Path(app_module().__file__).parent / "host.json").read_text())
     assert host["version"] == "2.0"
-    assert host["extensionBundle"]["version"] == "[4.*, 5.0.0)"
+    assert host["extensionBundle"]["version"] == "[4.32.0, 5.0.0)"
     assert host["extensions"]["http"]["routePrefix"] == ""
     assert host["extensions"]["durableTask"]["hubName"] == "%DURABLE_TASK_HUB_NAME%"

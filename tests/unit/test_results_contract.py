@@ -79,9 +79,11 @@ def test_running_operations_answer_202_processing_with_progress(runtime_status):
 
 
 @pytest.mark.parametrize(
-    ("seconds_to_next_check", "retry_after"), [(3.2, "4"), (0.2, "1"), (-4, "1"), (42, "10"), (9.4, "10")]
+    ("seconds_to_next_check", "retry_after"),
+    [(3.2, "4"), (0.2, "1"), (-0.3, "1"), (-0.6, "2"), (-1.2, "2"), (-4, "4"), (-30, "10"), (42, "10"), (9.4, "10")],
 )
 def test_retry_after_says_when_the_next_check_lands(seconds_to_next_check, retry_after):
+    """Before the check: until it lands. Overdue (a late timer): the lateness, never below the floor of 2 s."""
     from datetime import datetime, timedelta, timezone
 
     now = datetime(2026, 11, 29, 12, 0, 0, tzinfo=timezone.utc)

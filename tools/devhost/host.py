@@ -20,8 +20,9 @@ from aiohttp import web
 
 from tools.devhost.console import emit
 from tools.devhost.cors import CorsPolicy, install_cors
-from tools.devhost.durable import DurableEngine, add_durable_routes, client_binding_json
+from tools.devhost.durable import DurableEngine, add_durable_routes, client_binding_json, profile_from_settings
 from tools.devhost.durable.management_api import RPC_PREFIX, WEBHOOK_PREFIX
+from tools.devhost.durable.profiles import ProfileError
 from tools.devhost.durable_bridge import activity_invoker, close_sdk_client_session, orchestrator_invoker
 from tools.devhost.host_keys import host_key, require_host_key
 from tools.devhost.http_triggers import HttpTriggerHandler
@@ -98,7 +99,7 @@ class FunctionsHost:
         self.options = options
         self.config = config
         self.specs = specs
-        self.invoker = Invoker(options.app_dir)
+        self.invoker = Invoker(options.app_dir, function_timeout_seconds=config.function_timeout_seconds)
         self._socket = _bind(options.host, options.port)
         self.port: int = self._socket.getsockname()[1]
         self.base_url = f"http://{_client_host(options.host)}:{self.port}"
@@ -124,6 +125,10 @@ class FunctionsHost:
         if not needs_durable:
             return
         self.options.state_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            profile = profile_from_settings()
+        except ProfileError as exc:
+            raise StartupError(str(exc)) from exc
         self._engine = DurableEngine(
             self.options.state_dir / DURABLE_DB_FILE,
             task_hub=self.config.task_hub,
@@ -131,6 +136,8 @@ class FunctionsHost:
             orchestrator_workers=self.config.max_concurrent_orchestrations,
             logger=logging.getLogger("devhost.durable"),
             log_function_executions=False,  # the invokers already log Executing/Executed
+            profile=profile,
+            function_timeout_seconds=self.config.function_timeout_seconds,
             timer_delay_seconds=self.options.timer_delay_seconds,
         )
         for spec in durable_specs:
@@ -211,6 +218,8 @@ class FunctionsHost:
                 emit(f"        {spec.name}: {spec.trigger_type}")
             emit()
         emit(f"Task hub: {self.config.task_hub}   Route prefix: '{self.config.route_prefix}'")
+        if self._engine is not None:
+            emit(f"Durable backend profile: {self._engine.profile.describe()}")
         emit(
             f"Host key (/admin, /runtime/webhooks; ?code= or x-functions-key): in {self.options.state_dir / 'host-key'}"
         )

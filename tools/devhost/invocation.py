@@ -16,6 +16,7 @@ from typing import Any
 
 import azure.functions as func
 
+from tools.devhost.durable.profiles import format_timespan
 from tools.devhost.indexing import FunctionSpec
 
 log = logging.getLogger("devhost")
@@ -59,12 +60,19 @@ class InvocationContext(func.Context):
         return None
 
 
+class FunctionTimeoutError(Exception):
+    """The function ran longer than host.json functionTimeout (the host's FunctionTimeoutException)."""
+
+
 class Invoker:
     """Runs user functions: coroutines on the host loop, plain functions on a thread pool."""
 
-    def __init__(self, app_dir: Path, max_workers: int = 16) -> None:
+    def __init__(self, app_dir: Path, max_workers: int = 16, function_timeout_seconds: float | None = None) -> None:
         self._app_dir = app_dir
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="devhost-fn")
+        # host.json functionTimeout for the functions awaited here (HTTP, timer); the Durable engine applies it
+        # to activities and orchestrator episodes itself.
+        self.function_timeout_seconds = function_timeout_seconds
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -75,9 +83,17 @@ class Invoker:
         kwargs = self._with_context(spec, kwargs, invocation_id)
         with _logged_execution(spec.name, reason, invocation_id):
             if spec.is_async:
-                return await spec.user_function(**kwargs)
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._executor, functools.partial(spec.user_function, **kwargs))
+                running = spec.user_function(**kwargs)
+            else:
+                loop = asyncio.get_running_loop()
+                running = loop.run_in_executor(self._executor, functools.partial(spec.user_function, **kwargs))
+            try:
+                return await asyncio.wait_for(running, self.function_timeout_seconds)
+            except (TimeoutError, asyncio.TimeoutError):
+                limit = self.function_timeout_seconds or 0
+                raise FunctionTimeoutError(
+                    f"Timeout value of {format_timespan(limit)} was exceeded by function: Functions.{spec.name}"
+                ) from None
 
     def invoke_blocking(self, spec: FunctionSpec, kwargs: dict[str, Any], reason: str) -> Any:
         """Run the user function in the calling thread (async ones on a fresh event loop)."""

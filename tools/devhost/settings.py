@@ -15,6 +15,8 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from tools.devhost.durable.profiles import ProfileError, parse_function_timeout
+
 log = logging.getLogger("devhost")
 
 DEFAULT_ROUTE_PREFIX = "api"
@@ -22,6 +24,8 @@ DEFAULT_TASK_HUB = "TestHubName"
 DEFAULT_MAX_CONCURRENT_FUNCTIONS = 8  # per kind (activity, orchestrator) when host.json does not say
 REQUEST_BODY_SIZE_LIMIT_SETTING = "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"
 DEFAULT_REQUEST_BODY_SIZE_LIMIT = 104857600  # the Functions host's default (100 MiB)
+# App settings override host.json values (AzureFunctionsJobHost__path__to__value), as the host reads them.
+FUNCTION_TIMEOUT_OVERRIDE = "AzureFunctionsJobHost__functionTimeout"
 _SETTING_REF = re.compile(r"%([^%]+)%")
 _HUB_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,44}$")
 
@@ -45,6 +49,7 @@ class HostConfig:
     task_hub: str
     max_concurrent_activities: int
     max_concurrent_orchestrations: int
+    function_timeout_seconds: float | None = None  # host.json functionTimeout (None: unbounded)
 
 
 def apply_local_settings(
@@ -117,7 +122,14 @@ def read_route_prefix(app_dir: Path) -> str:
 
 def read_host_config(app_dir: Path, environ: MutableMapping[str, str] | None = None) -> HostConfig:
     """The parts of host.json devhost honours (everything else is ignored)."""
-    durable = (_load_host_json(app_dir).get("extensions") or {}).get("durableTask") or {}
+    environ = os.environ if environ is None else environ
+    document = _load_host_json(app_dir)
+    durable = (document.get("extensions") or {}).get("durableTask") or {}
+    timeout = environ.get(FUNCTION_TIMEOUT_OVERRIDE) or document.get("functionTimeout")
+    try:
+        function_timeout = parse_function_timeout(timeout)
+    except ProfileError as exc:
+        raise SystemExit(f"devhost: {exc}") from exc
     route_prefix = read_route_prefix(app_dir)
     hub = str(durable.get("hubName") or DEFAULT_TASK_HUB)
     try:
@@ -132,6 +144,7 @@ def read_host_config(app_dir: Path, environ: MutableMapping[str, str] | None = N
         task_hub=hub,
         max_concurrent_activities=_positive_int(durable, "maxConcurrentActivityFunctions"),
         max_concurrent_orchestrations=_positive_int(durable, "maxConcurrentOrchestratorFunctions"),
+        function_timeout_seconds=function_timeout,
     )
 
 

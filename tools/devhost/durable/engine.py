@@ -25,6 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from tools.devhost.durable import history as h
+from tools.devhost.durable.profiles import (
+    PROFILES,
+    QUEUE_POLL_MIN_SECONDS,
+    BackendProfile,
+    custom_status_error,
+    format_timespan,
+    message_size_error,
+    next_poll_interval,
+)
 from tools.devhost.durable.replay import NewActivity, NewTimer, NonDeterminismError, ReplayResult, replay_actions
 from tools.devhost.durable.store import ActivityTask, InstanceRow, Message, Store
 
@@ -54,6 +63,10 @@ class InstanceNotTerminalError(Exception):
     """purge of an instance that is still running (the real API answers 412)."""
 
 
+class MessageTooLargeError(Exception):
+    """A payload over the backend's message size limit (the dts profile)."""
+
+
 class DurableEngine:
     def __init__(
         self,
@@ -64,11 +77,18 @@ class DurableEngine:
         orchestrator_workers: int = 8,
         logger: logging.Logger | None = None,
         log_function_executions: bool = True,
+        profile: BackendProfile | None = None,
+        function_timeout_seconds: float | None = None,
         timer_delay_seconds: float = 0.0,
     ) -> None:
         """``activity_workers`` / ``orchestrator_workers``: how many activity / orchestrator functions may run at
         once (host.json ``maxConcurrentActivityFunctions`` / ``maxConcurrentOrchestratorFunctions``).
-        ``log_function_executions=False`` when the invoke callables already log Executing/Executed lines."""
+        ``log_function_executions=False`` when the invoke callables already log Executing/Executed lines.
+        ``profile``: the backend's behaviour (profiles.py); ``function_timeout_seconds``: host.json
+        ``functionTimeout`` (None: unbounded), applied to activities and orchestrator episodes."""
+        self.profile = profile or PROFILES["exact"]
+        self.function_timeout_seconds = function_timeout_seconds
+        self._queue_busy: asyncio.Event | None = None
         self.db_path = Path(db_path)
         self.task_hub = task_hub
         self._log = logger or logging.getLogger("devhost.durable")
@@ -107,6 +127,7 @@ class DurableEngine:
         self._stopping = False
         self._wake = asyncio.Event()
         self._timers_changed = asyncio.Event()
+        self._queue_busy = asyncio.Event()
         now = self._now_text()
         self._ready.update(self._store.runnable_instances(now))
         for due, instance_id in self._store.future_message_times(now):
@@ -115,12 +136,15 @@ class DurableEngine:
         for task in recovered:
             self._submit_activity(task)
         self._loops = [asyncio.create_task(self._dispatch_loop()), asyncio.create_task(self._timer_loop())]
+        if self.profile.max_queue_polling_seconds is not None:
+            self._loops.append(asyncio.create_task(self._queue_poll_loop(self.profile.max_queue_polling_seconds)))
         self._wake.set()
         self._log.info(
-            "Durable engine started (task hub '%s', %s): %d instance(s) with pending messages, "
+            "Durable engine started (task hub '%s', %s, backend profile %s): %d instance(s) with pending messages, "
             "%d activity work item(s) resumed, %d timer(s) waiting.",
             self.task_hub,
             self.db_path,
+            self.profile.describe(),
             len(self._ready),
             len(recovered),
             len(self._timer_heap),
@@ -170,42 +194,73 @@ class DurableEngine:
         holding that text), so status queries show it as the real host does.
         """
         raw_input = json.dumps(input_json) if input_json is not None else None
-        return self.create_instance(name, instance_id, raw_input)
+        return await self.start_instance(name, instance_id, raw_input)
 
-    def create_instance(self, name: str, instance_id: str | None, raw_input: str | None) -> str:
-        """Starts an instance from the raw ExecutionStarted input (the body the HTTP API received)."""
+    async def start_instance(self, name: str, instance_id: str | None, raw_input: str | None) -> str:
+        """Start as the profile's backend does: atomically (exact, dts), or check-then-insert (azure-storage).
+
+        azure-storage (DTFx AzureStorageOrchestrationService.CreateTaskOrchestrationAsync): read the instance
+        row, refuse a non-terminal one, enqueue the start message, then insert the row; an insert that
+        conflicts with a concurrent start is ignored (SetNewExecutionAsync), so both callers succeed, and the
+        start message whose execution id is not the row's is later discarded as a duplicate.
+        """
+        if self.profile.atomic_start:
+            return self.create_instance(name, instance_id, raw_input)
+        self._check_startable(name, raw_input)
+        instance_id = instance_id or uuid.uuid4().hex
+        existing = self._db.get_instance(instance_id)
+        _refuse_running(existing)
+        await asyncio.sleep(self.profile.start_race_seconds)  # another start of this id may pass the check now
+        now = h.utcnow()
+        execution_id = uuid.uuid4().hex
+        with self._db.transaction() as conn:
+            current = self._db.get_instance(instance_id)
+            if existing is None:
+                row_is_ours = current is None  # Insert; a conflict is ignored
+            else:
+                row_is_ours = current is not None and current.execution_id == existing.execution_id  # ETag
+            if row_is_ours and existing is not None:
+                Store.delete_instance(conn, instance_id)
+            started = _execution_started(name, instance_id, execution_id, raw_input, now)
+            Store.add_message(conn, instance_id, execution_id, "start", started, h.format_time(now))
+            if row_is_ours:
+                Store.upsert_instance(conn, _new_row(instance_id, name, execution_id, raw_input, now))
+        if not row_is_ours:
+            self._log.warning(
+                "Orchestration '%s' start raced another start of InstanceId=%s: its row insert conflicted "
+                "(ignored, as the Azure Storage provider does); its start message will be discarded.",
+                name,
+                instance_id,
+            )
+        else:
+            self._log.info("Orchestration '%s' scheduled (InstanceId=%s).", name, instance_id)
+        self._mark_ready(instance_id)
+        self._signal_queue()
+        return instance_id
+
+    def _check_startable(self, name: str, raw_input: str | None) -> None:
         if name not in self._orchestrators:
             known = ", ".join(f"'{n}'" for n in sorted(self._orchestrators)) or "(none)"
             raise UnknownFunctionError(
                 f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function. "
                 f"Additional info: The following are the known orchestrator functions: {known}."
             )
+        too_large = message_size_error(self.profile, "The orchestration input", raw_input)
+        if too_large is not None:
+            raise MessageTooLargeError(too_large)
+
+    def create_instance(self, name: str, instance_id: str | None, raw_input: str | None) -> str:
+        """Starts an instance atomically from the raw ExecutionStarted input (the body the HTTP API received)."""
+        self._check_startable(name, raw_input)
         instance_id = instance_id or uuid.uuid4().hex
         now = h.utcnow()
         execution_id = uuid.uuid4().hex
         with self._db.transaction() as conn:
             existing = self._db.get_instance(instance_id)
-            if existing is not None and existing.runtime_status not in TERMINAL_STATUSES:
-                raise InstanceExistsError(
-                    f"An Orchestration instance with the status {existing.runtime_status} already exists."
-                )
+            _refuse_running(existing)
             if existing is not None:
                 Store.delete_instance(conn, instance_id)
-            Store.upsert_instance(
-                conn,
-                InstanceRow(
-                    instance_id=instance_id,
-                    name=name,
-                    execution_id=execution_id,
-                    runtime_status="Pending",
-                    input=raw_input,
-                    output=None,
-                    custom_status=None,
-                    failure_details=None,
-                    created_time=h.format_time(now),
-                    last_updated_time=h.format_time(now),
-                ),
-            )
+            Store.upsert_instance(conn, _new_row(instance_id, name, execution_id, raw_input, now))
             Store.add_message(
                 conn,
                 instance_id,
@@ -216,6 +271,7 @@ class DurableEngine:
             )
         self._log.info("Orchestration '%s' scheduled (InstanceId=%s).", name, instance_id)
         self._mark_ready(instance_id)
+        self._signal_queue()
         return instance_id
 
     async def get_status(
@@ -266,7 +322,7 @@ class DurableEngine:
         if row is None:
             return None
         target = None if new_instance_id else instance_id
-        return self.create_instance(row.name, target, row.input)
+        return await self.start_instance(row.name, target, row.input)
 
     async def purge(self, instance_id: str) -> int:
         row = self._db.get_instance(instance_id)
@@ -297,6 +353,8 @@ class DurableEngine:
             h.format_time(created_to) if created_to else None,
             statuses,
         )
+        if self.profile.purge_batch is not None:
+            rows = rows[: self.profile.purge_batch]  # the rest on the next call, as the scheduler does
         with self._db.transaction() as conn:
             for row in rows:
                 Store.delete_instance(conn, row.instance_id)
@@ -326,11 +384,19 @@ class DurableEngine:
         event_type = {"terminate": h.EXECUTION_TERMINATED, "suspend": h.EXECUTION_SUSPENDED}.get(
             kind, h.EXECUTION_RESUMED
         )
+        held = kind == "terminate" and self._polled_queues
         with self._db.transaction() as conn:
             Store.add_message(
-                conn, instance_id, None, kind, h.event(event_type, now, Input=reason, Reason=reason), h.format_time(now)
+                conn,
+                instance_id,
+                None,
+                kind,
+                h.event(event_type, now, Input=reason, Reason=reason),
+                h.format_time(now),
+                held=held,
             )
-        self._mark_ready(instance_id)
+        if not held:
+            self._mark_ready(instance_id)
         return done
 
     # ------------------------------------------------------------------------------------- dispatching
@@ -348,6 +414,32 @@ class DurableEngine:
         task = asyncio.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    @property
+    def _polled_queues(self) -> bool:
+        """Timers and terminate requests wait for the queue poller (the azure-storage profile)."""
+        return self.profile.max_queue_polling_seconds is not None
+
+    def _signal_queue(self) -> None:
+        """A message arrived in the control queue: the poller finds it at once and its back-off restarts."""
+        if self._queue_busy is not None:
+            self._queue_busy.set()
+
+    async def _queue_poll_loop(self, cap: float) -> None:
+        """The Azure Storage provider's control-queue poller (DTFx TaskHubQueue + BackoffPollingHelper): poll,
+        and while nothing is found, wait longer each time, from 50 ms up to ``cap`` (maxQueuePollingInterval).
+        Held timers and terminate requests are delivered only when a poll finds them."""
+        assert self._queue_busy is not None
+        interval = QUEUE_POLL_MIN_SECONDS
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
+                await asyncio.wait_for(self._queue_busy.wait(), interval)
+            busy = self._queue_busy.is_set()
+            self._queue_busy.clear()
+            released = self._db.release_held(self._now_text()) if self._store is not None else []
+            for instance_id in released:
+                self._mark_ready(instance_id)
+            interval = QUEUE_POLL_MIN_SECONDS if (busy or released) else next_poll_interval(interval, cap)
 
     def _mark_ready(self, instance_id: str) -> None:
         self._ready.add(instance_id)
@@ -416,6 +508,13 @@ class DurableEngine:
                 Store.delete_messages(conn, [m.id for m in messages])
             return
         stale = [m for m in messages if m.execution_id is not None and m.execution_id != row.execution_id]
+        for message in stale:
+            if message.kind == "start":
+                self._log.warning(
+                    "Discarding a duplicate ExecutionStarted message for InstanceId=%s (its execution id is not the "
+                    "instance's; DTFx DuplicateMessageDetected).",
+                    instance_id,
+                )
         stale_ids = {m.id for m in stale}
         live = [m for m in messages if m.id not in stale_ids]
         terminate = next((m for m in live if m.kind == "terminate"), None)
@@ -507,7 +606,10 @@ class DurableEngine:
         details = ""
         state: dict[str, Any] | None = None
         try:
-            state = json.loads(await loop.run_in_executor(self._orchestrator_pool, invoke, json.dumps(context)))
+            future = loop.run_in_executor(self._orchestrator_pool, invoke, json.dumps(context))
+            state = json.loads(await asyncio.wait_for(future, self.function_timeout_seconds))
+        except (TimeoutError, asyncio.TimeoutError):
+            error, state = self._timeout_message(row.name), None
         except Exception as exc:
             error, state = _split_sdk_error(exc)
             details = "".join(traceback.format_exception(exc))
@@ -523,6 +625,9 @@ class DurableEngine:
         custom_status = state.get("customStatus") if state is not None else _loads(row.custom_status)
         if state is None:
             return _Outcome.failed(row.name, error or "The orchestrator returned no state.", details, custom_status)
+        too_large = custom_status_error(_compact_json(custom_status))
+        if too_large is not None:  # the extension's SetCustomStatus throws: the orchestration fails
+            return _Outcome.failed(row.name, too_large, "", _loads(row.custom_status))
         try:
             replay = replay_actions(
                 old_events + new_events, state.get("actions") or [], int(state.get("schemaVersion", 0))
@@ -537,11 +642,34 @@ class DurableEngine:
                 "it only works on the real Durable Functions extension."
             )
             return _Outcome.failed(row.name, message, "", custom_status)
+        too_large = self._oversized_payload(replay, state)
+        if too_large is not None:
+            return _Outcome.failed(row.name, too_large, "", custom_status)
         if state.get("isDone"):
             if replay.continued_as_new or _has_continue_as_new(state.get("actions") or []):
                 return _Outcome(status="ContinuedAsNew", custom_status=custom_status, replay=replay)
             return _Outcome(status="Completed", output=state.get("output"), custom_status=custom_status)
         return _Outcome(status="Running", custom_status=custom_status, replay=replay)
+
+    def _oversized_payload(self, replay: ReplayResult, state: dict[str, Any]) -> str | None:
+        """The first payload this episode would send over the backend's message limit (dts), as its error."""
+        if self.profile.max_message_bytes is None:
+            return None
+        payloads = [("An activity input", w.input) for w in replay.new_work if isinstance(w, NewActivity)]
+        if replay.continue_as_new_input is not None:
+            payloads.append(("The continue-as-new input", json.dumps(replay.continue_as_new_input)))
+        if state.get("isDone") and state.get("output") is not None:
+            payloads.append(("The orchestration output", json.dumps(state.get("output"))))
+        for what, payload in payloads:
+            error = message_size_error(self.profile, what, payload)
+            if error is not None:
+                return error
+        return None
+
+    def _timeout_message(self, function_name: str) -> str:
+        """The host's FunctionTimeoutException message."""
+        limit = format_timespan(self.function_timeout_seconds or 0)
+        return f"Timeout value of {limit} was exceeded by function: Functions.{function_name}"
 
     def _commit_episode(
         self,
@@ -621,6 +749,7 @@ class DurableEngine:
                         "event",
                         fired,
                         h.format_time(timer.fire_at + self._timer_delay),
+                        held=self._polled_queues,
                     )
                 if replay is not None and replay.cancelled_timer_ids:
                     Store.delete_timer_messages(conn, row.instance_id, row.execution_id, replay.cancelled_timer_ids)
@@ -645,6 +774,8 @@ class DurableEngine:
         new_row.execution_id = uuid.uuid4().hex
         new_row.input = raw_input
         new_row.output = None
+        if self.profile.created_time_resets_on_continue_as_new:
+            new_row.created_time = h.format_time(now)  # extension issue #2088
         started = _execution_started(new_row.name, new_row.instance_id, new_row.execution_id, raw_input, now)
         Store.add_message(conn, new_row.instance_id, new_row.execution_id, "start", started, h.format_time(now))
         self._ready.add(new_row.instance_id)
@@ -705,6 +836,7 @@ class DurableEngine:
                     Store.add_message(conn, task.instance_id, task.execution_id, "event", event, h.format_time(now))
             if delivered:
                 self._mark_ready(task.instance_id)
+                self._signal_queue()
         finally:
             self._active_activities.discard(task.id)
 
@@ -725,7 +857,21 @@ class DurableEngine:
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
         try:
-            output = await loop.run_in_executor(self._activity_pool, invoke, task.input)
+            future = loop.run_in_executor(self._activity_pool, invoke, task.input)
+            output = await asyncio.wait_for(future, self.function_timeout_seconds)
+            too_large = message_size_error(self.profile, "The activity output", output)
+            if too_large is not None:
+                raise MessageTooLargeError(too_large)
+        except (TimeoutError, asyncio.TimeoutError):
+            # The worker's thread cannot be stopped; its late answer is dropped, as the host drops it.
+            self._log.error("Activity '%s' (InstanceId=%s) exceeded functionTimeout", task.name, task.instance_id)
+            return h.event(
+                h.TASK_FAILED,
+                now,
+                TaskScheduledId=task.task_id,
+                Reason=f"Activity function '{task.name}' failed: {self._timeout_message(task.name)}",
+                Details=None,
+            )
         except Exception as exc:
             duration = (time.perf_counter() - started) * 1000
             if self._log_executions:
@@ -769,6 +915,32 @@ class _Outcome:
         output = f"Orchestrator function '{name}' failed: {message}"
         failure = {"ErrorType": "OrchestrationFailureException", "ErrorMessage": message, "StackTrace": details}
         return cls(status="Failed", output=output, custom_status=custom_status, failure_details=failure)
+
+
+def _refuse_running(existing: InstanceRow | None) -> None:
+    if existing is not None and existing.runtime_status not in TERMINAL_STATUSES:
+        status = existing.runtime_status
+        raise InstanceExistsError(f"An Orchestration instance with the status {status} already exists.")
+
+
+def _new_row(instance_id: str, name: str, execution_id: str, raw_input: str | None, now: datetime) -> InstanceRow:
+    return InstanceRow(
+        instance_id=instance_id,
+        name=name,
+        execution_id=execution_id,
+        runtime_status="Pending",
+        input=raw_input,
+        output=None,
+        custom_status=None,
+        failure_details=None,
+        created_time=h.format_time(now),
+        last_updated_time=h.format_time(now),
+    )
+
+
+def _compact_json(value: Any) -> str | None:
+    """JSON the way the extension serializes a custom status (Newtonsoft, no whitespace)."""
+    return None if value is None else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _execution_started(name: str, instance_id: str, execution_id: str, raw_input: str | None, now: datetime) -> dict:

@@ -22,6 +22,7 @@ from tools.devhost.durable.engine import (
     DurableEngine,
     InstanceExistsError,
     InstanceNotTerminalError,
+    MessageTooLargeError,
     UnknownFunctionError,
 )
 
@@ -112,11 +113,13 @@ class _DurableApi:
                 return _error(400, "Invalid JSON content", exc)
             raw_input = body
         try:
-            instance_id = self.engine.create_instance(name, instance_id, raw_input)
+            instance_id = await self.engine.start_instance(name, instance_id, raw_input)
         except UnknownFunctionError as exc:
             return _error(400, str(exc), exc, "System.ArgumentException")
         except InstanceExistsError as exc:
             return _error(409, str(exc), exc, "DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException")
+        except MessageTooLargeError as exc:
+            return _error(500, "Something went wrong while processing your request", exc, "Grpc.Core.RpcException")
         return self._check_status_response(request, instance_id)
 
     # ----------------------------------------------------------------------------------------- status

@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS messages (
     execution_id TEXT,
     kind TEXT NOT NULL,
     event TEXT NOT NULL,
-    visible_at TEXT NOT NULL
+    visible_at TEXT NOT NULL,
+    held INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS messages_by_instance ON messages(instance_id, visible_at);
 CREATE INDEX IF NOT EXISTS messages_by_time ON messages(visible_at);
@@ -57,7 +58,8 @@ CREATE INDEX IF NOT EXISTS activity_tasks_by_instance ON activity_tasks(instance
 """
 
 # Message kinds: "start" (ExecutionStarted), "event" (TaskCompleted/TaskFailed/TimerFired/EventRaised),
-# "terminate", "suspend", "resume".
+# "terminate", "suspend", "resume". A "held" message is in a queue nobody has polled yet (the azure-storage
+# profile's timers and terminate requests): it is not delivered until the engine's queue poller releases it.
 
 
 @dataclass
@@ -106,6 +108,9 @@ class Store:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._conn.executescript(_SCHEMA)
+        columns = {r["name"] for r in self._conn.execute("PRAGMA table_info(messages)").fetchall()}
+        if "held" not in columns:  # a state file written before the backend profiles existed
+            self._conn.execute("ALTER TABLE messages ADD COLUMN held INTEGER NOT NULL DEFAULT 0")
 
     def close(self) -> None:
         self._conn.close()
@@ -195,17 +200,29 @@ class Store:
         kind: str,
         event: dict[str, Any],
         visible_at: str,
+        *,
+        held: bool = False,
     ) -> None:
         conn.execute(
-            "INSERT INTO messages (instance_id, execution_id, kind, event, visible_at) VALUES (?, ?, ?, ?, ?)",
-            (instance_id, execution_id, kind, json.dumps(event), visible_at),
+            "INSERT INTO messages (instance_id, execution_id, kind, event, visible_at, held) VALUES (?, ?, ?, ?, ?, ?)",
+            (instance_id, execution_id, kind, json.dumps(event), visible_at, int(held)),
         )
 
     def due_messages(self, instance_id: str, now: str) -> list[Message]:
         rows = self._conn.execute(
-            "SELECT * FROM messages WHERE instance_id = ? AND visible_at <= ? ORDER BY id", (instance_id, now)
+            "SELECT * FROM messages WHERE instance_id = ? AND visible_at <= ? AND held = 0 ORDER BY id",
+            (instance_id, now),
         ).fetchall()
         return [_message(r) for r in rows]
+
+    def release_held(self, now: str) -> list[str]:
+        """The queue poller found the held messages that are visible by now: deliver them; their instances."""
+        with self.transaction() as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT instance_id FROM messages WHERE held = 1 AND visible_at <= ?", (now,)
+            ).fetchall()
+            conn.execute("UPDATE messages SET held = 0 WHERE held = 1 AND visible_at <= ?", (now,))
+        return [r["instance_id"] for r in rows]
 
     @staticmethod
     def delete_messages(conn: sqlite3.Connection, ids: list[int]) -> None:
@@ -226,7 +243,7 @@ class Store:
         """Instances with a due message that can be processed now (a suspended one only takes control messages)."""
         rows = self._conn.execute(
             "SELECT DISTINCT m.instance_id FROM messages m LEFT JOIN instances i USING (instance_id) "
-            "WHERE m.visible_at <= ? AND (i.runtime_status IS NULL OR i.runtime_status != 'Suspended' "
+            "WHERE m.visible_at <= ? AND m.held = 0 AND (i.runtime_status IS NULL OR i.runtime_status != 'Suspended' "
             "OR m.kind IN ('terminate', 'resume'))",
             (now,),
         ).fetchall()
@@ -235,7 +252,7 @@ class Store:
     def has_runnable_message(self, instance_id: str, now: str) -> bool:
         row = self._conn.execute(
             "SELECT 1 FROM messages m LEFT JOIN instances i USING (instance_id) "
-            "WHERE m.instance_id = ? AND m.visible_at <= ? AND (i.runtime_status IS NULL "
+            "WHERE m.instance_id = ? AND m.visible_at <= ? AND m.held = 0 AND (i.runtime_status IS NULL "
             "OR i.runtime_status != 'Suspended' OR m.kind IN ('terminate', 'resume')) LIMIT 1",
             (instance_id, now),
         ).fetchone()
@@ -243,7 +260,7 @@ class Store:
 
     def future_message_times(self, now: str) -> list[tuple[str, str]]:
         rows = self._conn.execute(
-            "SELECT visible_at, instance_id FROM messages WHERE visible_at > ?", (now,)
+            "SELECT visible_at, instance_id FROM messages WHERE visible_at > ? AND held = 0", (now,)
         ).fetchall()
         return [(r["visible_at"], r["instance_id"]) for r in rows]
 

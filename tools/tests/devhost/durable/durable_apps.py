@@ -67,7 +67,12 @@ def slow(_value: Any) -> str:
     return "slow done"
 
 
-ACTIVITIES = {"hello": hello, "explode": explode, "flaky": flaky, "slow": slow}
+def sized(length: int) -> str:
+    """An activity output of about ``length`` characters."""
+    return "x" * length
+
+
+ACTIVITIES = {"hello": hello, "explode": explode, "flaky": flaky, "slow": slow, "sized": sized}
 
 
 # --------------------------------------------------------------------------------------- orchestrators
@@ -166,7 +171,49 @@ def recoverable(context: df.DurableOrchestrationContext):
     return [first, second]
 
 
+def waits(context: df.DurableOrchestrationContext):
+    """One durable timer of ``input`` seconds, then the time the orchestrator saw it fire."""
+    seconds = context.get_input()
+    yield context.create_timer(context.current_utc_datetime + timedelta(seconds=seconds))
+    return context.current_utc_datetime.isoformat()
+
+
+def big_status(context: df.DurableOrchestrationContext):
+    context.set_custom_status({"text": "x" * context.get_input()})
+    yield context.call_activity("hello", "status")
+    return "done"
+
+
+def asks_sized(context: df.DurableOrchestrationContext):
+    try:
+        return len((yield context.call_activity("sized", context.get_input())))
+    except Exception as exc:
+        return str(exc).splitlines()[0]
+
+
+def asks_slow(context: df.DurableOrchestrationContext):
+    try:
+        return (yield context.call_activity("slow", None))
+    except Exception as exc:
+        return str(exc).splitlines()[0]
+
+
+def ticking(context: df.DurableOrchestrationContext):
+    """Continues as new twice, 0.6 s apart (more than a second in all)."""
+    count = context.get_input() or 0
+    yield context.create_timer(context.current_utc_datetime + timedelta(seconds=0.6))
+    if count < 2:
+        context.continue_as_new(count + 1)
+        return None
+    return count
+
+
 ORCHESTRATORS = {
+    "ticking": ticking,
+    "waits": waits,
+    "big_status": big_status,
+    "asks_sized": asks_sized,
+    "asks_slow": asks_slow,
     "chain": chain,
     "catches_failure": catches_failure,
     "unhandled_failure": unhandled_failure,
@@ -226,7 +273,7 @@ class Harness:
 
 
 async def serve(engine: DurableEngine) -> tuple[web.AppRunner, str]:
-    app = web.Application()
+    app = web.Application(client_max_size=100 * 1024 * 1024)  # the host's default request body limit
     add_durable_routes(app, engine)
     runner = web.AppRunner(app)
     await runner.setup()
