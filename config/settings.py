@@ -111,14 +111,18 @@ class _Reader:
         self.problems: list[str] = []
         self.names: list[str] = []  # every setting read, in order: what the infrastructure must provide
         self.required: list[str] = []
+        self.defaults: dict[str, object] = {}  # what an unset setting means, for docs that must say so
 
     def text(self, name: str, default: str | None = None) -> str | None:
         if name not in self.names:
             self.names.append(name)
+        if default is not None:
+            self.defaults.setdefault(name, default)
         value = self.environ.get(name, "").strip()
         return value or default
 
     def number(self, name: str, default: float, *, minimum: float, maximum: float) -> float:
+        self.defaults.setdefault(name, default)
         raw = self.text(name)
         if raw is None:
             return default
@@ -148,6 +152,7 @@ class _Reader:
         return raw
 
     def flag(self, name: str, default: bool) -> bool:
+        self.defaults.setdefault(name, default)
         raw = (self.text(name) or str(default)).lower()
         if raw not in ("true", "false", "1", "0", "yes", "no"):
             self.problems.append(f"{name} must be true or false, got {raw!r}")
@@ -186,8 +191,8 @@ class _Reader:
             self.problems.append(f"{name} must be an ISO 8601 time such as 2026-12-01T00:00:00Z, got {raw!r}")
         return value
 
-    def url(self, name: str, *, required: bool) -> str | None:
-        raw = self.text(name)
+    def url(self, name: str, *, required: bool, default: str | None = None) -> str | None:
+        raw = self.text(name, default)
         if required and name not in self.required:
             self.required.append(name)
         if raw is None:
@@ -230,6 +235,13 @@ def required_setting_names() -> tuple[str, ...]:
     return tuple(read.required)
 
 
+def setting_defaults() -> dict[str, object]:
+    """What each optional setting means when unset (number, flag or text); absent: unset means off or empty."""
+    read = _Reader({})
+    _read_all(read)
+    return {name: value for name, value in read.defaults.items() if name not in read.required}
+
+
 def _read_all(read: _Reader) -> Settings:
     container_url = read.url("INPUT_CONTAINER_URL", required=False)
     allowed_hosts = read.items("ALLOWED_INPUT_HOSTS")
@@ -259,7 +271,8 @@ def _read_all(read: _Reader) -> Settings:
         auth_mode=read.choice("AUTH_MODE", AUTH_MODES, "entra"),
         auth_tenant_id=read.text("AUTH_TENANT_ID"),
         auth_audiences=read.items("AUTH_AUDIENCES"),
-        auth_authority_host=read.url("AUTH_AUTHORITY_HOST", required=False) or DEFAULT_AUTHORITY_HOST,
+        auth_authority_host=read.url("AUTH_AUTHORITY_HOST", required=False, default=DEFAULT_AUTHORITY_HOST)
+        or DEFAULT_AUTHORITY_HOST,
         input_container_layout=read.choice("INPUT_CONTAINER_LAYOUT", CONTAINER_LAYOUTS, PER_SCOPE_LAYOUT),
         allowed_input_hosts=allowed_hosts,
         legacy_results_lookup=read.flag("LEGACY_RESULTS_LOOKUP", False),
@@ -284,7 +297,7 @@ def _read_all(read: _Reader) -> Settings:
     )
     # Deployments set it (infra/main.bicep, the example settings), but the app speaks one version only
     # (DEFAULT_API_VERSION): the setting is read to refuse any other value with the reason, and nothing more.
-    _check_api_version(read.text("CONTENT_UNDERSTANDING_API_VERSION"), read.problems)
+    _check_api_version(read.text("CONTENT_UNDERSTANDING_API_VERSION", DEFAULT_API_VERSION), read.problems)
     _check_consistency(settings, read.problems)
     return settings
 

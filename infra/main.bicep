@@ -159,6 +159,27 @@ param authAudiences array = []
 @description('Entra authority host (sovereign clouds differ).')
 param authAuthorityHost string = 'https://login.microsoftonline.com'
 
+@description('Comma-separated delegated scopes (scp) a token must carry one of, e.g. Analysis.Run (docs/security.md); empty: any delegated scope or app role.')
+param authRequiredScopes string = ''
+
+@description('Comma-separated app roles a token must carry one of (app-only callers); empty: any delegated scope or app role.')
+param authRequiredRoles string = ''
+
+@minValue(1)
+@maxValue(100000)
+@description('Analyses one caller may start per minute on one instance (429 beyond).')
+param callerStartsPerMinute int = 30
+
+@minValue(1)
+@maxValue(1000000)
+@description('Result reads and cancels one caller may make per minute on one instance (429 beyond).')
+param callerReadsPerMinute int = 600
+
+@minValue(65536)
+@maxValue(536870912)
+@description('Largest result the app answers (a larger one is a 500 ResultTooLarge).')
+param maxResultBytes int = 33554432
+
 @description('Browser origins allowed to call the API (platform CORS and CORS_ALLOWED_ORIGINS). Empty allows none.')
 param corsAllowedOrigins array = []
 
@@ -436,6 +457,11 @@ var appSettingsApplication = {
   AUTH_TENANT_ID: authTenantId
   AUTH_AUDIENCES: join(effectiveAudiences, ',')
   AUTH_AUTHORITY_HOST: authAuthorityHost
+  AUTH_REQUIRED_SCOPES: authRequiredScopes
+  AUTH_REQUIRED_ROLES: authRequiredRoles
+  CALLER_STARTS_PER_MINUTE: string(callerStartsPerMinute)
+  CALLER_READS_PER_MINUTE: string(callerReadsPerMinute)
+  MAX_RESULT_BYTES: string(maxResultBytes)
   // A JSON array: the form the Functions host itself parses from this name on Linux plans; the app reads both forms.
   CORS_ALLOWED_ORIGINS: string(corsAllowedOrigins)
   LEGACY_RESULTS_LOOKUP: legacyResultsLookup ? 'true' : 'false'

@@ -18,7 +18,7 @@ import re
 
 import pytest
 
-from config.settings import known_setting_names, required_setting_names
+from config.settings import known_setting_names, required_setting_names, setting_defaults
 from tests.infra.bicep import INFRA, REPO, app_setting_names, bicep_files, parse, resource_body, role_assignments
 
 # Settings the templates set that the Functions host, the platform or an SDK reads, not config/settings.py.
@@ -44,15 +44,14 @@ PLATFORM_SETTINGS = {
 # Remove each name once config/settings.py reads it; names the app reads already are ignored here.
 PENDING_IN_APP: set[str] = set()
 
-# Settings the app reads that the templates do not set yet (optional: unset means the documented default).
-# The per-caller limits, required scopes/roles, health details and result cap: their defaults suit a deployment.
-PENDING_IN_TEMPLATES: set[str] = {
-    "AUTH_REQUIRED_SCOPES",
-    "AUTH_REQUIRED_ROLES",
-    "CALLER_STARTS_PER_MINUTE",
-    "CALLER_READS_PER_MINUTE",
-    "HEALTH_DETAILS_ANONYMOUS",
-    "MAX_RESULT_BYTES",
+# Settings the app reads that the templates deliberately leave unset: the app's default is the right value in
+# Azure and no deployment parameter should change it. docs/deploy.md lists each with that default (checked in
+# tests/infra/test_deploy_docs.py). Every other setting is a template parameter defaulting to the app's default
+# (test_template_defaults_are_the_apps below), so `azd up` and `func` publishing give the same app.
+LEFT_AT_THE_APPS_DEFAULT: dict[str, str] = {
+    # Anonymous /health callers get only `status`; details (app, task hub, dependencies) need a signed-in
+    # caller. Turning that off is a diagnostic choice for a private network, not a deployment parameter.
+    "HEALTH_DETAILS_ANONYMOUS": "false",
 }
 
 # Settings the app reads that a deployment must NOT set: without them the app uses its managed identity.
@@ -87,9 +86,37 @@ def test_every_template_parses(path):
 
 
 def test_every_setting_the_app_reads_is_set_except_keys():
-    missing = set(known_setting_names()) - KEY_SETTINGS - PENDING_IN_TEMPLATES - app_setting_names()
+    missing = set(known_setting_names()) - KEY_SETTINGS - set(LEFT_AT_THE_APPS_DEFAULT) - app_setting_names()
     assert not missing, f"the templates do not set {sorted(missing)}"
     assert set(required_setting_names()) <= app_setting_names()
+
+
+def test_the_settings_left_at_the_apps_default_are_read_by_the_app_and_not_deployed():
+    assert set(LEFT_AT_THE_APPS_DEFAULT) <= set(known_setting_names())
+    assert not set(LEFT_AT_THE_APPS_DEFAULT) & app_setting_names()
+    assert {
+        name: str(setting_defaults()[name]).lower() for name in LEFT_AT_THE_APPS_DEFAULT
+    } == LEFT_AT_THE_APPS_DEFAULT
+
+
+def bicep_default(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def test_template_defaults_are_the_apps():
+    """A setting fed by a parameter (`NAME: param` or `NAME: string(param)`) gets the app's own default, so a
+    deployment that leaves the parameter alone behaves as the README's Configuration table says."""
+    main = (INFRA / "main.bicep").read_text(encoding="utf-8")
+    parameters = parse(INFRA / "main.bicep")["parameters"]
+    fed = dict(re.findall(r"^\s*([A-Z][A-Z0-9_]+):\s*(?:string\()?(\w+)\)?\s*$", main, re.M))
+    defaults = setting_defaults()
+    checked = {}
+    for name, parameter in fed.items():
+        if name in defaults and parameter in parameters and "default" in parameters[parameter]:
+            checked[name] = (bicep_default(parameters[parameter]["default"]), bicep_default(defaults[name]))
+    different = {name: pair for name, pair in checked.items() if pair[0] != pair[1]}
+    assert not different, f"template default != app default (template, app): {different}"
+    assert {"ANALYSIS_TIMEOUT_SECONDS", "CALLER_STARTS_PER_MINUTE", "MAX_RESULT_BYTES"} <= set(checked)
 
 
 def test_no_key_settings_are_deployed():

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 import shlex
 
-from config.settings import known_setting_names, required_setting_names
+from config.settings import known_setting_names, required_setting_names, setting_defaults
 from tests.infra.bicep import INFRA, REPO, app_setting_names, parse, resource_body, role_assignments
-from tests.infra.test_bicep import KEY_SETTINGS, PENDING_IN_TEMPLATES, ROLES
+from tests.infra.test_bicep import KEY_SETTINGS, LEFT_AT_THE_APPS_DEFAULT, ROLES, bicep_default
 from tools.cli.main import build_parser
 
 DOCS = (REPO / "docs" / "deploy.md").read_text()
@@ -40,29 +40,58 @@ def table_after(heading: str) -> list[list[str]]:
     return rows
 
 
+def settings_rows() -> dict[str, list[str]]:
+    """setting -> [value in Azure, unset, required mark]."""
+    return {row[0].strip("`"): row[1:] for row in table_after("### Settings it needs")}
+
+
 def documented_settings() -> dict[str, str]:
-    return {row[0].strip("`"): row[2] for row in table_after("### Settings it needs")}
+    return {name: cells[2] for name, cells in settings_rows().items()}
 
 
 def test_the_settings_table_lists_what_the_templates_set():
     documented = set(documented_settings())
     missing = sorted(app_setting_names() - documented)
-    extra = sorted(documented - app_setting_names())
+    extra = sorted(documented - app_setting_names() - set(LEFT_AT_THE_APPS_DEFAULT))
     assert not missing, f"docs/deploy.md 'Settings it needs' lacks rows for {missing} (the templates set them)"
     assert not extra, f"docs/deploy.md 'Settings it needs' lists {extra}, which the templates no longer set"
 
 
-def test_the_settings_table_covers_what_the_app_reads_and_no_key():
+def test_the_settings_table_covers_everything_the_app_reads_and_no_key():
+    """Every setting config/settings.py knows, also those the templates leave at the app's default: whoever
+    publishes with `func` to an app made elsewhere sees all of them. The keys are named, never listed."""
     documented = set(documented_settings())
-    unread = set(known_setting_names()) - KEY_SETTINGS - PENDING_IN_TEMPLATES - documented
-    assert not unread, f"the app reads {sorted(unread)}, which docs/deploy.md does not list"
+    unread = set(known_setting_names()) - KEY_SETTINGS - documented
+    assert not unread, f"the app reads {sorted(unread)}, which docs/deploy.md 'Settings it needs' does not list"
     assert not KEY_SETTINGS & documented
+    never = DOCS[DOCS.index("### Settings it needs") : DOCS.index("| setting |")]
+    assert all(f"`{name}`" in never for name in KEY_SETTINGS), "the 'never set' sentence names every key setting"
 
 
 def test_the_settings_the_app_requires_are_marked_required():
     required = {name for name, mark in documented_settings().items() if mark.startswith("required")}
     assert set(required_setting_names()) <= required
     assert {"AUTH_MODE", "AZURE_CLIENT_ID", "AzureWebJobsStorage__accountName"} <= required
+
+
+def test_every_optional_setting_states_the_apps_default():
+    """The "unset" column of each optional setting starts with what config/settings.py does without it: its
+    default (a number, flag or text), or "empty" for a setting that is off or derived when unset."""
+    rows = settings_rows()
+    defaults = setting_defaults()
+    wrong = {}
+    for name in set(known_setting_names()) - KEY_SETTINGS - set(required_setting_names()):
+        unset = rows[name][1]
+        expected = f"`{bicep_default(defaults[name])}`" if name in defaults else "empty"
+        if not unset.startswith(expected) and not (rows[name][2].startswith("required") and "refuses" in unset):
+            wrong[name] = (unset, expected)
+    assert not wrong, f"docs/deploy.md 'Settings it needs': the unset column disagrees with the app: {wrong}"
+
+
+def test_the_settings_left_at_the_apps_default_say_so():
+    for name, default in LEFT_AT_THE_APPS_DEFAULT.items():
+        value, unset, _ = settings_rows()[name]
+        assert value == "not set by the template" and unset.startswith(f"`{default}`"), name
 
 
 def app_identity_roles() -> set[tuple[str, str]]:
