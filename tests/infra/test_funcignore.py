@@ -37,6 +37,13 @@ LOCAL_ONLY = [
     "__blobstorage__/abc",
     "__queuestorage__/abc",
     ".bench/run.json",
+    ".bench/bench.json",
+    ".bench/bench.png",
+    ".devhost/result-copies/an-0123/0.json",
+    ".devhost/durable.sqlite3",
+    "tools/azurite/node_modules/azurite/package.json",
+    ".schemathesis/cache/x",
+    "schemathesis-report/report.ndjson",
     ".venv/bin/python",
     ".venv-3.10/bin/python",
     ".azure/dev/.env",
@@ -79,6 +86,21 @@ def scratch(tmp_path_factory) -> Path:
 def test_local_state_logs_caches_and_tooling_stay_out(scratch):
     kept = sorted(set(LOCAL_ONLY) - ignored(LOCAL_ONLY, scratch))
     assert not kept, f".funcignore would upload {kept}"
+
+
+# What .gitignore keeps out of commits but the package needs: `func ... --build local` puts the app's
+# dependencies there.
+PACKAGED_THOUGH_NOT_COMMITTED = {".python_packages/"}
+
+
+def test_what_git_ignores_as_local_stays_out_of_the_package_too(scratch):
+    """A new kind of local state lands in .gitignore first; this keeps .funcignore from forgetting it."""
+    patterns = [line.strip() for line in (REPO / ".gitignore").read_text().splitlines()]
+    patterns = [p for p in patterns if p and not p.startswith("#") and p not in PACKAGED_THOUGH_NOT_COMMITTED]
+    samples = {p: p.replace("*", "x").rstrip("/") + ("/file" if p.endswith("/") else "") for p in patterns}
+    dropped = ignored(list(samples.values()), scratch)
+    uploaded = sorted(pattern for pattern, sample in samples.items() if sample not in dropped)
+    assert not uploaded, f".gitignore keeps {uploaded} out of commits, but .funcignore would upload them"
 
 
 def test_the_app_goes_in(scratch):
