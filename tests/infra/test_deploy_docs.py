@@ -7,10 +7,14 @@ config/settings.py) and the app identity's role assignments. The smoke test's CL
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import subprocess
+import sys
 
 from config.settings import known_setting_names, required_setting_names, setting_defaults
+from input_files.sas_urls import CONTAINER_LAYOUTS, container_for_scope
 from tests.infra.bicep import INFRA, REPO, app_setting_names, parse, resource_body, role_assignments
 from tests.infra.test_bicep import KEY_SETTINGS, LEFT_AT_THE_APPS_DEFAULT, ROLES, bicep_default
 from tools.cli.main import build_parser
@@ -141,10 +145,50 @@ def test_the_smoke_test_checks_health_and_runs_one_analysis_with_the_cli():
 
 
 def test_the_smoke_test_uploads_where_the_layout_code_looks():
+    """The block's own shell lines, run by bash for a sample INPUT_CONTAINER_URL and object id, name the account
+    and container the app signs for (input_files/sas_urls.py), also for a base container other than the default."""
     block = smoke_block()
-    assert "from input_files.sas_urls import scope_container_name" in block
+    lines = block.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("ACCOUNT="))
+    end = next(i for i, line in enumerate(lines) if line.startswith("CONTAINER="))
+    script = "\n".join(lines[start : end + 1]).replace(".venv/bin/python", shlex.quote(sys.executable))
+    oid = "0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
     base = parse(INFRA / "main.bicep")["parameters"]["inputContainerName"]["default"]
-    assert f"n('{base}', {{'kind': 'user', 'id': '$OID'}})" in block
+    for container_url in (
+        f"https://stinexample.blob.core.windows.net/{base}",
+        "https://other.blob.core.windows.net/files",
+    ):
+        done = subprocess.run(
+            ["bash", "-c", f'{script}\necho "$ACCOUNT $CONTAINER"'],
+            env={"INPUT": container_url, "OID": oid, "PATH": os.environ["PATH"], "PYTHONPATH": str(REPO)},
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        for layout in CONTAINER_LAYOUTS:
+            location = container_for_scope(container_url, {"kind": "user", "id": oid}, layout)
+            assert done.stdout.split() == [location.account_name, location.container], (container_url, layout)
+
+
+# Options of `func azure functionapp publish` (Core Tools 4.x, PublishFunctionAppAction.ParseArgs and the
+# language switches GlobalCoreToolsSettings reads) that the docs may use.
+PUBLISH_OPTIONS = {"--python", "--build", "--list-included-files", "--list-ignored-files", "--force"}
+
+
+def test_the_func_path_publishes_python_with_a_remote_build_and_no_local_settings():
+    commands = re.findall(r"func azure functionapp publish [\"<].*", DOCS)  # commands, not mentions
+    assert commands
+    for line in commands:
+        words = shlex.split(line[line.index("func azure functionapp publish") :].split("#")[0].replace("`", " "))
+        options = {word for word in words[4:] if word.startswith("-")}
+        assert options <= PUBLISH_OPTIONS, (
+            f"not an option of func azure functionapp publish: {options - PUBLISH_OPTIONS}"
+        )
+        assert "--python" in options, f"without --python a fresh clone (no local.settings.json) cannot publish: {line}"
+    publish = next(line for line in commands if "--build" in line)
+    assert "--build remote" in publish
 
 
 def test_every_check_that_cannot_run_here_has_its_command():
