@@ -31,7 +31,12 @@ def test_ci_lints_then_tests_every_supported_python():
 def test_ci_runs_the_e2e_tests_against_core_tools():
     job = workflow("ci.yml")["jobs"]["e2e-core-tools"]
     runs = "\n".join(step.get("run", "") for step in job["steps"])
-    assert "azure-functions-core-tools@4" in runs and "azurite" in runs
+    assert "azure-functions-core-tools@4" in runs
+    for name in ("e2e-core-tools", "e2e-durable-backends"):  # the pinned Azurite, never an unpinned global one
+        runs = "\n".join(step.get("run", "") for step in workflow("ci.yml")["jobs"][name]["steps"])
+        assert "make azurite-deps" in runs and "nohup tools/azurite/node_modules/.bin/azurite " in runs, name
+        assert "-g azurite" not in runs and "nohup azurite " not in runs, name
+    runs = "\n".join(step.get("run", "") for step in job["steps"])
     assert "tools.simulator --port 7072" in runs and "func start" in runs
     assert "pytest tests/e2e" in runs
     assert job["env"] == {"E2E_BASE_URL": "http://127.0.0.1:7071", "E2E_SIMULATOR_URL": "http://127.0.0.1:7072"}
