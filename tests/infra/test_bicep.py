@@ -262,3 +262,29 @@ def test_the_processing_location_parameter_allows_what_the_app_accepts_and_defau
     values = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
     assert values["contentUnderstandingProcessingLocation"]["value"] == "${CONTENT_UNDERSTANDING_PROCESSING_LOCATION=}"
     assert parameters["analysisTimeoutSeconds"]["default"] == DEFAULT_ANALYSIS_TIMEOUT_SECONDS  # the frontend budget
+
+
+def test_the_blob_stores_live_where_the_identity_may_write_lease_list_and_delete():
+    """DURATION_MODEL_STORE and RESULT_STORE (write once, lease, list, Blob Batch delete, create a missing container)
+    are containers of the host account, on which the identity holds Storage Blob Data Owner (the data actions
+    `containers/blobs/*` and the action `blobServices/containers/*`), and the template creates both containers."""
+    main = (INFRA / "main.bicep").read_text(encoding="utf-8")
+    template = parse(INFRA / "main.bicep")
+    for setting, container in (
+        ("DURATION_MODEL_STORE", "durationModelContainerName"),
+        ("RESULT_STORE", "resultCopiesContainerName"),
+    ):
+        value = re.search(rf"^\s*{setting}:\s*'(.+)'\s*$", main, re.M).group(1)
+        assert value == f"https://${{hostStorageName}}.blob.${{environment().suffixes.storage}}/${{{container}}}", (
+            setting
+        )
+        assert f"name: {container}" in main, f"the template does not create the {setting} container"
+    passed = resource_body(template["modules"]["roles"])["params"]["hostStorageName"]
+    assert passed["operator"]["operands"]["operand_1"] == "hostStorage"
+    host_roles = {
+        role
+        for path, _, resource, roles in role_assignments()
+        if path.name == "role-assignments.bicep" and resource_body(resource)["scope"] == "hostStorage"
+        for role in roles
+    }
+    assert "b7e6dc6d-f1e8-4753-8033-0f276bb0955b" in host_roles, "Storage Blob Data Owner on the host account"
