@@ -8,7 +8,10 @@ docs must carry the command with the exact subject.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
 
 import pytest
 import yaml
@@ -123,3 +126,48 @@ def test_github_ci_installs_the_browser_so_the_browser_test_runs():
     tests = next(i for i, run in enumerate(runs) if "make test" in run)
     assert browser < tests
     assert "test -x /usr/bin/chromium && test -x /usr/bin/chromedriver" in runs[browser]
+
+
+# azd environment values the job sets itself (or azd does): the rest of infra/main.parameters.json's are optional.
+SET_BY_THE_JOB_OR_AZD = {
+    "AZURE_ENV_NAME",
+    "AZURE_LOCATION",
+    "AZURE_PRINCIPAL_ID",
+    "AZURE_PRINCIPAL_TYPE",
+    "AUTH_CLIENT_ID",
+}
+
+
+def test_every_parameter_the_azd_environment_maps_reaches_the_pipelines_azd_environment():
+    """The runner's azd environment is new on every run, so a value infra/main.parameters.json maps but the job
+    does not pass (e.g. CONTENT_UNDERSTANDING_PROCESSING_LOCATION, AUTH_REQUIRED_SCOPES) would be reset to its
+    default by every deployment, whatever was set with `azd env set` elsewhere."""
+    values = json.loads((REPO / "infra" / "main.parameters.json").read_text())["parameters"].values()
+    mapped = {re.match(r"\$\{(\w+)", value["value"]).group(1) for value in values}
+    env = deploy_job()["env"]
+    optional = {name.removeprefix("OPTIONAL_") for name in env if name.startswith("OPTIONAL_")}
+    assert optional == mapped - SET_BY_THE_JOB_OR_AZD
+    assert all(env[f"OPTIONAL_{name}"] == f"${{{{ vars.{name} }}}}" for name in optional)
+
+
+def test_the_job_copies_the_optional_values_that_are_set_and_no_empty_one():
+    """The step's own loop, run by bash with `azd` recorded: set values are copied, empty ones are not."""
+    script = next(step["run"] for step in deploy_job()["steps"] if "for name in" in step.get("run", ""))
+    loop = script[script.index("for name in") : script.index("done", script.index("for name in")) + 4]
+    done = subprocess.run(
+        ["bash", "-c", f'azd() {{ echo "azd $*"; }}\n{loop}'],
+        env={
+            "PATH": os.environ["PATH"],
+            "OPTIONAL_AUTH_MODE": "appservice",
+            "OPTIONAL_DURABLE_BACKEND": "",
+            "OPTIONAL_AUTH_REQUIRED_SCOPES": "Analysis.Run",
+        },
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert sorted(done.stdout.splitlines()) == [
+        "azd env set AUTH_MODE appservice",
+        "azd env set AUTH_REQUIRED_SCOPES Analysis.Run",
+    ]
