@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass, field
 
 from auth.callers import Caller
 from config.per_process import per_process
@@ -22,22 +23,32 @@ _SETTINGS = {
     STARTS: ("CALLER_STARTS_PER_MINUTE", "analyses started"),
     READS: ("CALLER_READS_PER_MINUTE", "result reads"),
 }
-_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class _Windows:
+    """This process's windows and the lock that guards them (SlidingWindowLimit is pure, not thread-safe)."""
+
+    limits: dict[str, SlidingWindowLimit]
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 @per_process
-def _limits() -> dict[str, SlidingWindowLimit]:
+def _windows() -> _Windows:
     settings = get_settings()
-    return {
-        STARTS: SlidingWindowLimit(settings.caller_starts_per_minute),
-        READS: SlidingWindowLimit(settings.caller_reads_per_minute),
-    }
+    return _Windows(
+        {
+            STARTS: SlidingWindowLimit(settings.caller_starts_per_minute),
+            READS: SlidingWindowLimit(settings.caller_reads_per_minute),
+        }
+    )
 
 
 def count_or_refuse(kind: str, caller: Caller, now: float | None = None) -> None:
     """Count this request against the caller's window; a 429 Refusal when the window is full."""
-    limit = _limits()[kind]
-    with _lock:
+    windows = _windows()
+    limit = windows.limits[kind]
+    with windows.lock:
         wait = limit.try_acquire(caller.key, time.monotonic() if now is None else now)
     if wait is None:
         return

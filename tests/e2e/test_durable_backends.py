@@ -24,14 +24,14 @@ from datetime import datetime, timezone
 import pytest
 import requests
 
+from orchestrators.analysis_orchestrator import CHECKS_PER_EXECUTION
 from tests.e2e.conftest import start_host
 from tests.e2e.helpers import ANALYZER, DOC, HOST_KEY_HEADER
 from tests.support import wait_until
 
-# Time-compressed: checks every 0.1-0.25 s, so the orchestration continues as new (every 12 checks) after about
-# 3 s, before the 5 s analysis timeout.
+# Time-compressed: checks every 0.1-0.25 s, so the orchestration continues as new (every CHECKS_PER_EXECUTION
+# checks) after about 3 s, before the 5 s analysis timeout.
 TIMEOUT_SECONDS = 5
-CHECKS_PER_EXECUTION = 12
 LATE_CAP_SECONDS = 4  # azure-storage: the queue poller's maxQueuePollingInterval, compressed from 30 s
 PROFILE_SETTINGS = {
     "exact": {"DEVHOST_DURABLE_PROFILE": "exact"},
