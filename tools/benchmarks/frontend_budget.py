@@ -8,9 +8,9 @@ The host's own overhead (milliseconds) shows up multiplied by COMPRESSION, so th
 For an ended operation a GET after the last poll checks that its 500 has not changed. Success, a caller's
 cancel and the timeout run again on devhost's azure-storage backend profile (what that backend does: timers and
 terminate requests found by a queue poller that backs off to LATE_TIMER_SECONDS while idle), and success and the
-timeout once more with every durable timer LATE_TIMER_SECONDS late (devhost --timer-delay): the bound the
-default timeout leaves room for, which the profile does not reach at these settings (its poller is woken by
-every check's result); tools/docs/devhost-durable.md says why both exist.
+timeout once more with every durable timer LATE_TIMER_SECONDS late (DEVHOST_DURABLE_TIMER_DELAY_SECONDS): the
+bound the default timeout leaves room for, which the profile does not reach at these settings (its poller is
+woken by every check's result); tools/docs/devhost-durable.md says why both exist.
 """
 
 from __future__ import annotations
@@ -122,12 +122,15 @@ def main() -> int:
         "DURABLE_TASK_HUB_NAME": "FrontendBudget",
     }
     late = str(LATE_TIMER_SECONDS / COMPRESSION)
-    profile = {"DEVHOST_DURABLE_PROFILE": "azure-storage", "DEVHOST_DURABLE_LATE_SECONDS": late}
-    runs = ((SCENARIOS, {}, ()), (PROFILE_SCENARIOS, profile, ()), (LATE_SCENARIOS, {}, ("--timer-delay", late)))
+    runs = (
+        (SCENARIOS, {}),
+        (PROFILE_SCENARIOS, {"DEVHOST_DURABLE_PROFILE": "azure-storage", "DEVHOST_DURABLE_LATE_SECONDS": late}),
+        (LATE_SCENARIOS, {"DEVHOST_DURABLE_TIMER_DELAY_SECONDS": late}),
+    )
     results = []
-    for scenarios, profile_settings, host_args in runs:
+    for scenarios, durable_settings in runs:
         with tempfile.TemporaryDirectory() as state:
-            simulator, host = start_stack(Path(state), {**settings, **profile_settings}, host_args)
+            simulator, host = start_stack(Path(state), {**settings, **durable_settings})
             try:
                 with ThreadPoolExecutor(max_workers=len(scenarios)) as pool:
                     results += list(pool.map(lambda s, url=host.ready_url: run(s, url), scenarios))
