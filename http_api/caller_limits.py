@@ -1,6 +1,7 @@
-"""Per-caller limits on what a caller can cost: analyses started and results read per minute.
+"""Per-caller limits on what a caller can cost: analyses started, results read and legacy lookups per minute.
 
-CALLER_STARTS_PER_MINUTE bounds billed analyses; CALLER_READS_PER_MINUTE bounds GET/DELETE of results. The
+CALLER_STARTS_PER_MINUTE bounds billed analyses; CALLER_READS_PER_MINUTE bounds GET/DELETE of results;
+LEGACY_LOOKUP_PER_MINUTE bounds direct status checks of unknown (old backend's) operations. The
 windows are per instance (process memory): behind N instances a caller can get up to N times the limit, as
 the load balancer spreads its requests. Beyond the limit: a 429 Refusal with Retry-After, in the error shape.
 """
@@ -19,9 +20,11 @@ from domain.refusal import Refusal
 
 STARTS = "starts"
 READS = "reads"
+LEGACY_LOOKUPS = "legacy lookups"
 _SETTINGS = {
     STARTS: ("CALLER_STARTS_PER_MINUTE", "analyses started"),
     READS: ("CALLER_READS_PER_MINUTE", "result reads"),
+    LEGACY_LOOKUPS: ("LEGACY_LOOKUP_PER_MINUTE", "lookups of unknown operations"),
 }
 
 
@@ -40,6 +43,7 @@ def _windows() -> _Windows:
         {
             STARTS: SlidingWindowLimit(settings.caller_starts_per_minute),
             READS: SlidingWindowLimit(settings.caller_reads_per_minute),
+            LEGACY_LOOKUPS: SlidingWindowLimit(settings.legacy_lookup_per_minute),
         }
     )
 
