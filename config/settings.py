@@ -377,10 +377,7 @@ def _check_duration_model_store(settings: Settings, problems: list[str]) -> None
                 "Development): instances do not share a folder; use https://<account>.blob.core.windows.net/<container>"
             )
         return
-    parts = urlsplit(location)
-    path = parts.path.strip("/")
-    loopback = parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
-    if (parts.scheme != "https" and not loopback) or not parts.hostname or not path or parts.query or parts.username:
+    if not _is_container_url(location):
         problems.append(
             "DURATION_MODEL_STORE must be file:<folder> (development) or a blob container URL such as "
             f"https://<account>.blob.core.windows.net/duration-models, got {location!r}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -18,14 +17,12 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from auth.callers import Caller
-from config.per_process import per_process
 from config.service_clients import content_understanding_client
 from config.settings import get_settings
 from content_understanding import PermanentServiceError, TransientServiceError
 from domain.analyze_request import check_analyzer_id
 from domain.caller_scope import same_scope, scope_key
 from domain.operation_ids import is_well_formed_operation_id, may_be_service_operation_id
-from domain.rate_limit import SlidingWindowLimit
 from domain.refusal import Refusal
 from domain.results_contract import (
     RUNNING_RUNTIME_STATUSES,
@@ -40,7 +37,7 @@ from domain.results_contract import (
 )
 from domain.times import parse_time
 from http_api.caller import caller_and_scope
-from http_api.caller_limits import READS, count_or_refuse
+from http_api.caller_limits import LEGACY_LOOKUPS, READS, count_or_refuse
 from http_api.responses import answered, decode_json_field
 from observability.log_context import log_context
 from result_copies import ResultTooLarge, result_body
@@ -197,10 +194,7 @@ async def _legacy_lookup(asked: Identified) -> HttpAnswer:
     operation_id = asked.operation_id
     if not settings.legacy_results_lookup or asked.caller.anonymous or not may_be_service_operation_id(operation_id):
         raise _not_found()
-    wait = _legacy_limiter().try_acquire(asked.caller.key, time.monotonic())
-    if wait is not None:
-        message = "Too many lookups of unknown operations; try again later."
-        raise Refusal(429, "TooManyRequests", message, {"Retry-After": str(max(int(wait + 0.999), 1))})
+    count_or_refuse(LEGACY_LOOKUPS, asked.caller)
     client = content_understanding_client()
     try:
         status = await asyncio.to_thread(client.get_status, client.operation_for_id(operation_id))
@@ -238,12 +232,6 @@ def _created_before(body: dict | None, cutover: datetime | None) -> bool:
     created = result.get("createdAt") if isinstance(result, dict) else None
     moment = parse_time(created)
     return cutover is not None and moment is not None and moment < cutover
-
-
-@per_process
-def _legacy_limiter() -> SlidingWindowLimit:
-    """Lookups of unknown operations per caller and minute (LEGACY_LOOKUP_PER_MINUTE), counted in this process."""
-    return SlidingWindowLimit(get_settings().legacy_lookup_per_minute)
 
 
 @bp.route(route=RESULTS_ROUTE, methods=["DELETE"])

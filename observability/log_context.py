@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 _PROPERTIES: ContextVar[dict] = ContextVar("analysis_log_properties", default={})  # noqa: B039 - never mutated
-_installed = False
 
 
 @contextmanager
@@ -27,11 +26,13 @@ def log_context(**properties: object) -> Iterator[None]:
 
 
 def install_record_factory() -> None:
-    """Make every LogRecord pick up the current properties (idempotent; called once at start-up)."""
-    global _installed
-    if _installed:
-        return
+    """Make every LogRecord pick up the current properties (idempotent; called once at start-up).
+
+    The logging module's factory is the state: ours is marked, so a second call finds it installed and no
+    flag of ours needs resetting."""
     previous = logging.getLogRecordFactory()
+    if getattr(previous, "adds_log_context", False):
+        return
 
     def factory(*args, **kwargs) -> logging.LogRecord:
         record = previous(*args, **kwargs)
@@ -40,5 +41,5 @@ def install_record_factory() -> None:
                 setattr(record, name, value)
         return record
 
+    factory.adds_log_context = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(factory)
-    _installed = True

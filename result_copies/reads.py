@@ -1,8 +1,9 @@
 """Serve a succeeded operation's body from its claim-check copy; read the service only to make the copy.
 
-Concurrent GETs of one operation on one instance wait for one build (a lock per operation), and the body of
-a recently read operation is held once in this process (RECENT_BODIES_BYTES, shared by every request that
-serves it), so N concurrent GETs cost one copy in memory, not N, and never a second round of service reads.
+Concurrent GETs of one operation on one instance wait for one build (a lock per operation, one of
+_LOCK_STRIPES), and the body of a recently read operation is held once in this process (RECENT_BODIES_BYTES,
+shared by every request that serves it), so N concurrent GETs cost one copy in memory, not N, and never a
+second round of service reads.
 """
 
 from __future__ import annotations
@@ -27,13 +28,19 @@ log = logging.getLogger("analysis.results")
 
 
 class _RecentBodies:
-    """Least recently used bodies, bounded by their total size."""
+    """Least recently used bodies, bounded by their total size (not Expiring: a body is dropped for room, never
+    for age), and the locks that let one request per operation build a body while the others wait for it."""
 
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
         self._bodies: OrderedDict[str, bytes] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
+        self._building = [threading.Lock() for _ in range(_LOCK_STRIPES)]
+
+    def building(self, key: str) -> threading.Lock:
+        """The lock held while the body of `key` is built (striped: one per hex digest, not per operation)."""
+        return self._building[int(key[-8:], 16) % _LOCK_STRIPES]
 
     def get(self, key: str) -> bytes | None:
         with self._lock:
@@ -68,9 +75,6 @@ def _recent() -> _RecentBodies:
     return _RecentBodies(RECENT_BODIES_BYTES)
 
 
-_locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
-
-
 def result_body(operation_id: str, locations: tuple[str, ...], request_id: str | None = None) -> bytes:
     """The 200 body of a succeeded operation (blocking: call it from a thread).
 
@@ -81,7 +85,7 @@ def result_body(operation_id: str, locations: tuple[str, ...], request_id: str |
     recent = _recent()
     body = recent.get(key)
     if body is None:
-        with _locks[int(key[-8:], 16) % _LOCK_STRIPES]:
+        with recent.building(key):
             body = recent.get(key)
             if body is None:
                 body = _stored(key)

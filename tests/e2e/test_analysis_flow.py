@@ -149,6 +149,7 @@ def test_legacy_lookup_serves_only_old_operations_to_signed_in_callers(private_h
     # Lookups are rate-limited per caller: two a minute were used above, the third is refused.
     throttled = results(None, str(uuid.uuid4()), base_url=host.ready_url, headers=alice)
     assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) >= 1
+    assert "LEGACY_LOOKUP_PER_MINUTE" in throttled.json()["message"]  # the one 429 of the per-caller limits
 
 
 def test_a_caller_cannot_act_for_a_group_it_is_not_in(private_host):

@@ -24,14 +24,14 @@ from datetime import datetime, timezone
 import pytest
 import requests
 
+from orchestrators.analysis_orchestrator import CHECKS_PER_EXECUTION
 from tests.e2e.conftest import start_host
 from tests.e2e.helpers import ANALYZER, DOC, HOST_KEY_HEADER
 from tests.support import wait_until
 
-# Time-compressed: checks every 0.1-0.25 s, so the orchestration continues as new (every 12 checks) after about
-# 3 s, before the 5 s analysis timeout.
+# Time-compressed: checks every 0.1-0.25 s, so the orchestration continues as new (every CHECKS_PER_EXECUTION
+# checks) after about 3 s, before the 5 s analysis timeout.
 TIMEOUT_SECONDS = 5
-CHECKS_PER_EXECUTION = 12
 LATE_CAP_SECONDS = 4  # azure-storage: the queue poller's maxQueuePollingInterval, compressed from 30 s
 PROFILE_SETTINGS = {
     "exact": {"DEVHOST_DURABLE_PROFILE": "exact"},
@@ -218,10 +218,13 @@ def test_timeout_is_decided_across_continue_as_new(backend):
 
 @pytest.fixture
 def slow_polling(backend, simulator_process, tmp_path):
-    """The backend's profile with a check every 4 s (an idle host between checks); the external host as it is."""
+    """The backend's profile with a check every 4 s (an idle host between checks); the external host as it is.
+    Only azure-storage finds a timer late: on exact and dts no check is ever overdue, so nothing could be checked."""
     if backend.name == "external":
         yield backend
         return
+    if backend.name != "azure-storage":
+        pytest.skip(f"the {backend.name} profile fires every timer on time: no check is ever overdue")
     host = start_host(
         simulator_process.ready_url,
         tmp_path / "state",
@@ -263,6 +266,8 @@ def test_a_late_check_is_polled_with_a_retry_after_that_never_drops_below_the_fl
             assert retry_after >= min(math.floor(overdue), 10)
         time.sleep(retry_after)
     assert answer.status_code == 200
+    if backend.name == "azure-storage":  # the profile's poller backed off to the 4 s cap: the check was late
+        assert overdue_gets > 0, "no GET saw an overdue check: the profile found the timer on time"
     figures(backend, "late-timer", gets=gets, gets_while_overdue=overdue_gets, retry_afters=overdue_retry_afters)
 
 

@@ -51,12 +51,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="ignore <app-dir>/local.settings.json: the environment alone sets the app (tests, benchmarks)",
     )
-    parser.add_argument(
-        "--timer-delay",
-        type=float,
-        default=0.0,
-        help="durable timers fire this many seconds late, as Azure Storage's queue polling can (default 0)",
-    )
     parser.add_argument("--verbose", action="store_true", help="debug logging")
     return parser.parse_args(argv)
 
@@ -94,7 +88,6 @@ def main(argv: list[str] | None = None) -> int:
         max_request_body_bytes=read_request_body_size_limit(),
         cors=cors,
         json_not_found=args.json_not_found,
-        timer_delay_seconds=max(args.timer_delay, 0.0),
     )
     sys.path[:] = [entry or os.getcwd() for entry in sys.path]  # keep imports working after chdir
     os.chdir(app_dir)  # the worker runs with the app root as working directory

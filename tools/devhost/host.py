@@ -56,9 +56,6 @@ class HostOptions:
     max_request_body_bytes: int = DEFAULT_REQUEST_BODY_SIZE_LIMIT  # FUNCTIONS_REQUEST_BODY_SIZE_LIMIT
     cors: CorsPolicy | None = None  # None: no CORS handling (no origin configured)
     json_not_found: bool = False  # --json-not-found: unmatched paths get a JSON 404 (the real host: empty)
-    # Durable timers fire this many seconds late (the Azure Storage backend polls its queues with a back-off of
-    # up to 30 s): to see what a late timer does to deadlines. 0: on time.
-    timer_delay_seconds: float = 0.0
 
 
 class StartupError(RuntimeError):
@@ -138,7 +135,6 @@ class FunctionsHost:
             log_function_executions=False,  # the invokers already log Executing/Executed
             profile=profile,
             function_timeout_seconds=self.config.function_timeout_seconds,
-            timer_delay_seconds=self.options.timer_delay_seconds,
         )
         for spec in durable_specs:
             if spec.trigger_type == ORCHESTRATION_TRIGGER:

@@ -79,7 +79,6 @@ class DurableEngine:
         log_function_executions: bool = True,
         profile: BackendProfile | None = None,
         function_timeout_seconds: float | None = None,
-        timer_delay_seconds: float = 0.0,
     ) -> None:
         """``activity_workers`` / ``orchestrator_workers``: how many activity / orchestrator functions may run at
         once (host.json ``maxConcurrentActivityFunctions`` / ``maxConcurrentOrchestratorFunctions``).
@@ -93,9 +92,9 @@ class DurableEngine:
         self.task_hub = task_hub
         self._log = logger or logging.getLogger("devhost.durable")
         self._log_executions = log_function_executions
-        # A timer's TimerFired is delivered this much after its fireAt (the episode then runs late, as on a
-        # backend that polls its queues with a back-off); the event still carries the fireAt it was made with.
-        self._timer_delay = timedelta(seconds=timer_delay_seconds)
+        # A timer's TimerFired is delivered this much after its fireAt (DEVHOST_DURABLE_TIMER_DELAY_SECONDS, 0 by
+        # default); the event still carries the fireAt it was made with.
+        self._timer_delay = timedelta(seconds=self.profile.timer_delay_seconds)
         self._orchestrators: dict[str, Callable[[str], str]] = {}
         self._activities: dict[str, Callable[[str | None], str | None]] = {}
         self._activity_pool = ThreadPoolExecutor(activity_workers, thread_name_prefix="durable-activity")

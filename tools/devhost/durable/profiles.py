@@ -3,7 +3,8 @@
 One setting picks the profile, ``DEVHOST_DURABLE_PROFILE`` = ``exact`` (default) | ``azure-storage`` | ``dts``.
 Every profile enforces what the extension enforces whatever the backend (the 16 KB custom status limit and
 ``functionTimeout``); the backend profiles add what their provider does differently. The sources of each
-behaviour are cited in tools/docs/devhost-durable.md ("Backend profiles").
+behaviour are cited in tools/docs/devhost-durable.md ("Backend profiles"). ``DEVHOST_DURABLE_TIMER_DELAY_SECONDS``
+makes every timer that late on any profile: a stress bound, not a backend's behaviour (the docs say why).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, replace
 
 PROFILE_SETTING = "DEVHOST_DURABLE_PROFILE"
 LATE_SECONDS_SETTING = "DEVHOST_DURABLE_LATE_SECONDS"
+TIMER_DELAY_SETTING = "DEVHOST_DURABLE_TIMER_DELAY_SECONDS"
 # DTFx TaskHubQueue: the queue poller starts at 50 ms and backs off to maxQueuePollingInterval (30 s default).
 QUEUE_POLL_MIN_SECONDS = 0.05
 DEFAULT_MAX_QUEUE_POLLING_SECONDS = 30.0
@@ -42,6 +44,9 @@ class BackendProfile:
     max_message_bytes: int | None = None
     # dts: a filtered purge deletes at most this many instances per call (None: all of them).
     purge_batch: int | None = None
+    # Any profile: every TimerFired is delivered this much after its fireAt (the event keeps its fireAt). No
+    # backend does this to every timer; it is the bound the app's default timeout leaves room for.
+    timer_delay_seconds: float = 0.0
 
     def describe(self) -> str:
         parts = [self.name]
@@ -55,6 +60,8 @@ class BackendProfile:
             parts.append(f"{self.max_message_bytes} byte message limit")
         if self.purge_batch is not None:
             parts.append(f"purge by filter in batches of {self.purge_batch}")
+        if self.timer_delay_seconds:
+            parts.append(f"every timer {self.timer_delay_seconds:g}s late")
         return ", ".join(parts)
 
 
@@ -76,7 +83,8 @@ class ProfileError(ValueError):
 
 
 def profile_from_settings(environ: Mapping[str, str] | None = None) -> BackendProfile:
-    """The profile the settings choose; ``DEVHOST_DURABLE_LATE_SECONDS`` caps the azure-storage poller."""
+    """The profile the settings choose; ``DEVHOST_DURABLE_LATE_SECONDS`` caps the azure-storage poller,
+    ``DEVHOST_DURABLE_TIMER_DELAY_SECONDS`` delays every timer on any profile."""
     environ = os.environ if environ is None else environ
     name = (environ.get(PROFILE_SETTING) or "exact").strip().lower()
     if name not in PROFILES:
@@ -92,6 +100,15 @@ def profile_from_settings(environ: Mapping[str, str] | None = None) -> BackendPr
             minimum = QUEUE_POLL_MIN_SECONDS
             raise ProfileError(f"{LATE_SECONDS_SETTING}={late!r} must be a number of seconds >= {minimum}")
         profile = replace(profile, max_queue_polling_seconds=seconds)
+    delay = (environ.get(TIMER_DELAY_SETTING) or "").strip()
+    if delay:
+        try:
+            seconds = float(delay)
+        except ValueError:
+            seconds = -1.0
+        if not seconds >= 0:
+            raise ProfileError(f"{TIMER_DELAY_SETTING}={delay!r} must be a number of seconds >= 0")
+        profile = replace(profile, timer_delay_seconds=seconds)
     return profile
 
 

@@ -86,19 +86,6 @@ def test_timer_fires_and_current_time_is_stable_across_replays(tmp_path):
     asyncio.run(scenario())
 
 
-def test_a_timer_delay_makes_every_timer_fire_late_like_a_polling_backend(tmp_path):
-    """--timer-delay: the episode after a timer runs that much after its fireAt (Azure Storage can be 30 s late)."""
-
-    async def scenario():
-        async with harness(tmp_path, timer_delay_seconds=0.5) as h:
-            instance_id = await h.engine.start_new("timer", None, None)
-            status = await h.wait_for_status(instance_id, {"Completed"})
-            start, after = (datetime.fromisoformat(t) for t in status["output"])
-            assert (after - start).total_seconds() >= 0.3 + 0.5
-
-    asyncio.run(scenario())
-
-
 def test_fan_out_fan_in_over_twenty_activities(tmp_path):
     async def scenario():
         async with harness(tmp_path) as h:

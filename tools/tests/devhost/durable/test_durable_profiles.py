@@ -37,6 +37,10 @@ def test_one_setting_chooses_the_profile_and_a_bad_value_says_why():
         profile_from_settings({"DEVHOST_DURABLE_PROFILE": "netherite"})
     with pytest.raises(ProfileError, match="DEVHOST_DURABLE_LATE_SECONDS"):
         _storage("soon")  # type: ignore[arg-type]
+    delayed = profile_from_settings({"DEVHOST_DURABLE_PROFILE": "dts", "DEVHOST_DURABLE_TIMER_DELAY_SECONDS": "1.5"})
+    assert (delayed.name, delayed.timer_delay_seconds) == ("dts", 1.5)
+    with pytest.raises(ProfileError, match="DEVHOST_DURABLE_TIMER_DELAY_SECONDS"):
+        profile_from_settings({"DEVHOST_DURABLE_TIMER_DELAY_SECONDS": "-1"})
 
 
 def test_queue_poller_backs_off_like_dtfx_and_stops_at_the_cap():
@@ -118,6 +122,20 @@ def test_exact_timer_fires_on_time(tmp_path):
             await h.client.start_new("waits", "idle", 1.0)
             status = await h.wait_for_status("idle", {"Completed"}, timeout=15)
             assert (datetime.fromisoformat(status["output"]) - asked).total_seconds() - 1.0 < 0.2
+
+    asyncio.run(scenario())
+
+
+def test_a_timer_delay_makes_every_timer_fire_that_late_on_any_profile(tmp_path):
+    """DEVHOST_DURABLE_TIMER_DELAY_SECONDS: the episode after a timer runs that much after its fireAt."""
+
+    async def scenario():
+        profile = profile_from_settings({"DEVHOST_DURABLE_TIMER_DELAY_SECONDS": "0.5"})
+        async with harness(tmp_path, profile=profile) as h:
+            asked = datetime.now(timezone.utc)
+            await h.client.start_new("waits", "delayed", 1.0)
+            status = await h.wait_for_status("delayed", {"Completed"}, timeout=15)
+            assert (datetime.fromisoformat(status["output"]) - asked).total_seconds() >= 1.0 + 0.5
 
     asyncio.run(scenario())
 
