@@ -173,9 +173,9 @@ def _percent_encoded_length(url: str) -> int:
 
 @FUZZ
 @given(
-    path=st.lists(st.sampled_from(["a", "/", "\u00e9", "\u4e00", "\U0001f600", "%41"]), min_size=1, max_size=40).flatmap(
-        lambda parts: st.integers(1, 8200 // len("".join(parts)) + 1).map(lambda n: "".join(parts) * n)
-    )
+    path=st.lists(
+        st.sampled_from(["a", "/", "\u00e9", "\u4e00", "\U0001f600", "%41"]), min_size=1, max_size=40
+    ).flatmap(lambda parts: st.integers(1, 8200 // len("".join(parts)) + 1).map(lambda n: "".join(parts) * n))
 )
 def test_input_urls_are_accepted_only_within_the_services_length_as_sent(stack, path):
     """The service counts a URL's 8,192 characters on what it receives: percent-encoded, as the app forwards it."""
