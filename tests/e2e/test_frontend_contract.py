@@ -1,5 +1,5 @@
-"""What the frontend (POST, then a GET every 5 s) and support see, over HTTP against the local stack: merged
-results labelled by input, ended answers that never change, a service-side cancel told apart from the caller's,
+"""What the frontend (POST, then a GET every 5 s) and support see, over HTTP against the local stack: one file's
+result as the service's body byte for byte, merged results labelled by input, ended answers that never change, a service-side cancel told apart from the caller's,
 the file that decided an outcome, one client request id per Content Understanding request, processingLocation,
 and a path the host matches the way the Functions host does."""
 
