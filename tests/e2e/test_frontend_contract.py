@@ -1,7 +1,7 @@
 """What the frontend (POST, then a GET every 5 s) and support see, over HTTP against the local stack: one file's
-result as the service's body byte for byte, merged results labelled by input, ended answers that never change, a service-side cancel told apart from the caller's,
-the file that decided an outcome, one client request id per Content Understanding request, processingLocation,
-and a path the host matches the way the Functions host does."""
+result as the service's body byte for byte, merged results labelled by input, ended answers that never change,
+a service-side cancel told apart from the caller's, the file that decided an outcome, one client request id per
+Content Understanding request, processingLocation, and a path the host matches the way the Functions host does."""
 
 from __future__ import annotations
 
