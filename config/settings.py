@@ -21,7 +21,7 @@ from config.per_process import per_process
 from content_understanding.models import DEFAULT_API_VERSION
 from domain.polling_schedule import PollingPolicy
 from domain.times import parse_time
-from input_files.sas_urls import CONTAINER_LAYOUTS, PER_SCOPE_LAYOUT
+from input_files.sas_urls import CONTAINER_LAYOUTS, CONTAINER_NAME_PATTERN, MAX_BASE_CONTAINER_NAME, PER_SCOPE_LAYOUT
 
 # Retired previews: the service no longer answers them, and their pro mode (several inputs in one request) is gone.
 RETIRED_API_VERSIONS = frozenset({"2024-12-01-preview", "2025-05-01-preview"})
@@ -339,6 +339,7 @@ def _check_consistency(settings: Settings, problems: list[str]) -> None:
         )
     _check_auth(settings, problems)
     _check_local_only_values(settings, problems)
+    _check_input_container_name(settings, problems)
     for origin in settings.cors_allowed_origins:
         if origin != "*" and not ORIGIN_PATTERN.fullmatch(origin):
             problems.append(f"CORS_ALLOWED_ORIGINS must list origins such as https://app.contoso.com, got {origin!r}")
@@ -395,6 +396,21 @@ def _check_auth(settings: Settings, problems: list[str]) -> None:
             problems.append("AUTH_TENANT_ID is required with AUTH_MODE=entra (the directory (tenant) id)")
         if not settings.auth_audiences:
             problems.append("AUTH_AUDIENCES is required with AUTH_MODE=entra (e.g. api://<app client id>)")
+
+
+def _check_input_container_name(settings: Settings, problems: list[str]) -> None:
+    """Each caller scope's files live in `<container>-g-<group>` / `<container>-u-<user>`: a base name longer than
+    MAX_BASE_CONTAINER_NAME makes those names longer than Azure's 63 characters, and every file id would fail
+    after its 202."""
+    if settings.input_container_url is None:
+        return
+    base = urlsplit(settings.input_container_url).path.rstrip("/").rpartition("/")[2]
+    if not (3 <= len(base) <= MAX_BASE_CONTAINER_NAME and CONTAINER_NAME_PATTERN.fullmatch(base)):
+        problems.append(
+            f"INPUT_CONTAINER_URL must end with a container name of 3-{MAX_BASE_CONTAINER_NAME} lowercase letters, "
+            f"digits and single hyphens (each caller scope's container adds up to 35 characters to it, and Azure "
+            f"allows 63), got {base!r}"
+        )
 
 
 def _check_local_only_values(settings: Settings, problems: list[str]) -> None:

@@ -23,6 +23,9 @@ IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
 # ("9-"); ASCII spaces are dropped before matching, every other character is refused.
 PAGES_PATTERN = re.compile(r"[0-9]{1,9}(-[0-9]{0,9})?(,[0-9]{1,9}(-[0-9]{0,9})?)*")
 MAX_PAGES_LENGTH = 256  # a real range is a few characters; this bounds what reaches int() and the service
+# Content Understanding takes URLs of up to 8,192 characters, counted on what it receives: the URL we forward,
+# percent-encoded (a non-ASCII character becomes 6-12 characters). Held on the raw text (a cheap bound before
+# parsing) and again on the re-serialised URL, so no accepted URL is refused by the service after the 202.
 MAX_URL_LENGTH = 8192
 # Azure blob names: 1-1,024 characters, at most 254 path segments (docs: "Naming and referencing containers,
 # blobs, and metadata"); names ending in '.' or '/' are refused there too (a trailing dot is dropped by clients).
@@ -264,7 +267,8 @@ def check_input_url(url: str, index: int, policy: UrlPolicy) -> str:
 
     https only (http in Development); no credentials, backslashes, spaces or control characters; a host of
     plain letters, digits, '-' and '.' (or an IP literal), never link-local or metadata; on the allow list;
-    the scheme's default port unless the allow list names the port.
+    the scheme's default port unless the allow list names the port; at most MAX_URL_LENGTH characters both as
+    written and as forwarded (percent-encoded).
     """
     where = f"inputFiles[{index}]"
     if len(url) > MAX_URL_LENGTH:
@@ -308,6 +312,12 @@ def check_input_url(url: str, index: int, policy: UrlPolicy) -> str:
             f"{where} is on a host this service does not fetch from ({shown}); see ALLOWED_INPUT_HOSTS.",
         )
     forwarded = parsed.href
+    if len(forwarded) > MAX_URL_LENGTH:
+        raise ValidationError(
+            "InvalidInputUrl",
+            f"{where} is {len(forwarded)} characters once percent-encoded as it is sent on (a non-ASCII character "
+            f"in the path or query takes 6 to 12); Content Understanding takes at most {MAX_URL_LENGTH}.",
+        )
     if urlsplit(forwarded).hostname != bare.lower():  # a second parser must read the same host
         raise ValidationError("InvalidInputUrl", f"{where} is not a URL every parser reads alike.")
     return forwarded

@@ -43,6 +43,11 @@ CONTAINER_LAYOUTS = (PER_SCOPE_LAYOUT, LEGACY_GROUP_PREFIX_LAYOUT)
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _SCOPE_LETTER = {"group": "g", "user": "u"}
 MAX_CONTAINER_NAME = 63
+# Azure container names: 3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or
+# digit. A scope's container adds `-u-`/`-g-` and at least 32 characters (a hashed id) to the base name, so a
+# longer base would make every scope's container name invalid.
+CONTAINER_NAME_PATTERN = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+MAX_BASE_CONTAINER_NAME = MAX_CONTAINER_NAME - len("-u-") - 32
 
 
 def scope_container_name(base: str, scope: dict | None, layout: str = PER_SCOPE_LAYOUT) -> str:

@@ -3,7 +3,8 @@
 The OpenAPI document states most of what the app accepts as schema (patterns, limits, nullability). A few rules
 cannot be a JSON Schema: the body's analyzerId must equal the path's, the input URL's host must be in
 ALLOWED_INPUT_HOSTS (a setting), the host must not be a link-local or metadata address once parsed (`https://0` is
-0.0.0.0), page ranges must ascend, and no number anywhere in the body may have more than 30 digits (nor the
+0.0.0.0), the input URL must stay within 8,192 characters once percent-encoded (the schema's maxLength counts
+them as written), page ranges must ascend, and no number anywhere in the body may have more than 30 digits (nor the
 body nest deeper than 64). The document states them in words; this check
 replaces schemathesis' positive_data_acceptance so that a schema-valid request refused for one of exactly
 these reasons is not a mismatch, and any other refusal still is.
@@ -22,6 +23,7 @@ RULES_IN_WORDS = {
     ("InvalidRequest", "ascending ranges"),
     ("InvalidJson", "too deep"),
     ("InvalidInputUrl", "link-local or cloud metadata"),  # e.g. https://0 is 0.0.0.0 to a WHATWG parser
+    ("InvalidInputUrl", "once percent-encoded"),  # non-ASCII characters count 6-12 each as sent
 }
 
 

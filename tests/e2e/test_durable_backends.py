@@ -292,7 +292,8 @@ def test_purge_removes_every_finished_operation_in_one_run_and_keeps_running_one
 
 
 def _request_of_size(characters_per_file: int, files: int = 10) -> list[str]:
-    """Non-ASCII URLs: each 'é' takes 6 bytes of the durable input (the app forwards URLs percent-encoded)."""
+    """Non-ASCII URLs: each 'é' takes 6 characters once percent-encoded, as the app forwards URLs and the service
+    counts their length."""
     return [f"https://files.example.com/{i}-{'é' * characters_per_file}?sim_duration=0.2" for i in range(files)]
 
 
@@ -305,11 +306,12 @@ def _longest_urls(files: int = 10) -> list[str]:
 
 def test_the_largest_request_accepted_fits_the_backend_and_a_larger_one_is_refused_at_post(backend):
     before = backend.analyses_created()
+    # 5,000 characters as written, 30,000 forwarded: over the service's 8,192 (and 300 KB of durable input).
     too_large = backend.post(_request_of_size(5000))
-    assert too_large.status_code == 413
+    assert too_large.status_code == 400
     body = too_large.json()
-    assert (body["error"], body["code"]) == ("Request too large", "RequestTooLarge")
-    assert "too large to start" in body["message"] and "262144" in body["message"]
+    assert (body["error"], body["code"]) == ("Invalid request", "InvalidInputUrl")
+    assert "percent-encoded" in body["message"] and "8192" in body["message"]
     largest = backend.post(_longest_urls())
     assert largest.status_code == 202, largest.text
     final = _final(backend, largest.json()["operationId"])

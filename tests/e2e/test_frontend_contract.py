@@ -1,7 +1,7 @@
-"""What the frontend (POST, then a GET every 5 s) and support see, over HTTP against the local stack: merged
-results labelled by input, ended answers that never change, a service-side cancel told apart from the caller's,
-the file that decided an outcome, one client request id per Content Understanding request, processingLocation,
-and a path the host matches the way the Functions host does."""
+"""What the frontend (POST, then a GET every 5 s) and support see, over HTTP against the local stack: one file's
+result as the service's body byte for byte, merged results labelled by input, ended answers that never change,
+a service-side cancel told apart from the caller's, the file that decided an outcome, one client request id per
+Content Understanding request, processingLocation, and a path the host matches the way the Functions host does."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import uuid
 import pytest
 import requests
 
+from tests.e2e.conftest import SIM_KEY
 from tests.e2e.helpers import ANALYZER, DOC, poll, results, start
 from tests.support import wait_until
 
@@ -25,6 +26,22 @@ def test_two_files_merge_labelled_by_input_like_pro_mode(stack):
     contents = body["result"]["contents"]
     assert [c["path"] for c in contents] == ["input1", "input2"]  # each single-input result said "input1"
     assert body["result"]["stringEncoding"] == "codePoint"
+
+
+def test_one_files_result_is_the_services_body_byte_for_byte(stack):
+    if not stack.simulator_url:
+        pytest.skip("needs the simulator's URL (E2E_SIMULATOR_URL) to read the service's body")
+    operation_id = start(stack, f"{DOC}?sim_duration=0.2")
+    ours = poll(stack, operation_id)[-1]
+    assert ours.status_code == 200
+    service = requests.get(
+        f"{stack.simulator_url}/contentunderstanding/analyzerResults/{ours.json()['id']}",
+        params={"api-version": "2025-11-01"},
+        headers={"Ocp-Apim-Subscription-Key": SIM_KEY},
+        timeout=10,
+    )
+    assert service.status_code == 200
+    assert ours.content == service.content
 
 
 def test_an_ended_operations_500_is_the_same_on_every_get(stack):

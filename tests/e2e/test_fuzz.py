@@ -167,6 +167,34 @@ def test_input_urls_reach_the_service_only_on_an_allowed_host_as_every_parser_re
         assert legacy.port is None and "\\" not in url and "@" not in legacy.netloc, url
 
 
+def _percent_encoded_length(url: str) -> int:
+    return sum(len(ch.encode("utf-8")) * 3 if ord(ch) > 0x7E else 1 for ch in url)
+
+
+@FUZZ
+@given(
+    path=st.lists(
+        st.sampled_from(["a", "/", "\u00e9", "\u4e00", "\U0001f600", "%41"]), min_size=1, max_size=40
+    ).flatmap(lambda parts: st.integers(1, 8200 // len("".join(parts)) + 1).map(lambda n: "".join(parts) * n))
+)
+def test_input_urls_are_accepted_only_within_the_services_length_as_sent(stack, path):
+    """The service counts a URL's 8,192 characters on what it receives: percent-encoded, as the app forwards it."""
+    url = f"https://files.example.com/{path}"[:8200]
+    before = instance_count(stack.host) if stack.host else None
+    response = requests.post(
+        f"{stack.base_url}/pro-mode/content-analyzers/{ANALYZER}:analyze", json={"inputFiles": [url]}, timeout=10
+    )
+    assert_answer_is_ours(response)
+    as_sent = _percent_encoded_length(url)
+    assert (response.status_code == 202) == (len(url) <= 8192 and as_sent <= 8192), (len(url), as_sent, response.text)
+    if response.status_code != 202:
+        assert response.json()["code"] == "InvalidInputUrl"
+        if before is not None:
+            assert instance_count(stack.host) == before
+    elif stack.host is not None:
+        assert [len(sent) for sent in forwarded_urls(stack, response.json()["operationId"])] == [as_sent]
+
+
 @FUZZ
 @given(pages=PAGES)
 def test_pages_reach_the_service_only_as_bounded_ascii_ranges(stack, pages):

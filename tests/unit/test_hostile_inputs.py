@@ -98,6 +98,22 @@ def test_hosts_other_parsers_could_read_differently_are_refused(url):
     assert refused({"inputFiles": [url]}) in ("InvalidInputUrl", "InputHostNotAllowed")
 
 
+def test_the_url_length_is_counted_on_what_is_forwarded_as_the_service_counts_it():
+    """8,192 non-ASCII characters are 8,192 as written but 48,967 percent-encoded: the service would
+    refuse them after our 202, so the length that counts is the re-serialised URL's."""
+    stem = "https://acct.blob.core.windows.net/c/"
+    longest = stem + "a" * (8192 - len(stem))
+    assert parse({"inputFiles": [longest]}).inputs == ({"url": longest},)
+    assert refused({"inputFiles": [longest + "a"]}) == "InvalidInputUrl"
+    with pytest.raises(ValidationError) as caught:
+        parse({"inputFiles": [stem + "é" * (8192 - len(stem))]})  # 'é' is '%C3%A9' once forwarded
+    assert caught.value.code == "InvalidInputUrl" and caught.value.status == 400
+    assert "48967" in caught.value.message and "percent-encoded" in caught.value.message
+    fits = stem + "é" * ((8192 - len(stem)) // 6)
+    assert len(parse({"inputFiles": [fits]}).inputs[0]["url"]) <= 8192
+    assert refused({"inputFiles": [fits + "é"]}) == "InvalidInputUrl"
+
+
 # --------------------------------------------------------------------------------------- items 6, 7: pages
 
 

@@ -4,7 +4,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from input_files.sas_urls import (
+    CONTAINER_NAME_PATTERN,
     LEGACY_GROUP_PREFIX_LAYOUT,
+    MAX_BASE_CONTAINER_NAME,
+    PER_SCOPE_LAYOUT,
     SasUrlFactory,
     account_key_from_connection_string,
     container_for_scope,
@@ -75,6 +78,17 @@ def test_per_scope_layout_never_shares_a_container_between_scopes():
         for g in ("abcdefgh-1", "ABCDEFGH-2")
     }
     assert legacy == {"pro-input-files-group-abcdefgh"}  # the documented collision of the legacy layout
+
+
+def test_the_longest_base_container_the_settings_allow_still_gives_valid_scope_containers():
+    """config/settings.py refuses a longer INPUT_CONTAINER_URL container: its scopes' names would pass 63."""
+    base = "b" * MAX_BASE_CONTAINER_NAME
+    for layout in (PER_SCOPE_LAYOUT, LEGACY_GROUP_PREFIX_LAYOUT):
+        for kind in ("group", "user"):
+            for scope_id in ("0a1b2c3d-0000-4000-8000-00000000abcd", "not-a-guid", "x" * 200):
+                name = scope_container_name(base, {"kind": kind, "id": scope_id}, layout)
+                assert len(name) <= 63 and CONTAINER_NAME_PATTERN.fullmatch(name), name
+    assert len(scope_container_name(base + "b", {"kind": "user", "id": "not-a-guid"})) > 63
 
 
 @pytest.mark.parametrize("scope", [None, {"kind": "anonymous", "id": ""}])

@@ -105,7 +105,11 @@ def test_loopback_http_is_allowed_for_local_development():
         ({"AUTH_MODE": "sometimes"}, "AUTH_MODE must be one of"),
         ({"AUTH_TENANT_ID": ""}, "AUTH_TENANT_ID is required"),
         ({"CONTENT_UNDERSTANDING_KEY": "local-simulator-key"}, "simulator's key"),
-        ({"INPUT_CONTAINER_URL": "http://127.0.0.1:10000/devstoreaccount1/c"}, "Azurite"),
+        ({"INPUT_CONTAINER_URL": "http://127.0.0.1:10000/devstoreaccount1/inputs"}, "Azurite"),
+        # a scope's container adds up to 35 characters: `<29 characters>-u-<32 hex>` would pass Azure's 63
+        ({"INPUT_CONTAINER_URL": "https://acct.blob.core.windows.net/" + "a" * 29}, "3-28 lowercase"),
+        ({"INPUT_CONTAINER_URL": "https://acct.blob.core.windows.net/Pro_Inputs"}, "3-28 lowercase"),
+        ({"INPUT_CONTAINER_URL": "https://acct.blob.core.windows.net"}, "must end with a container name"),
         ({"LEGACY_RESULTS_LOOKUP": "true"}, "LEGACY_RESULTS_CUTOVER"),
         ({"CORS_ALLOWED_ORIGINS": "https://app.example.com/path"}, "CORS_ALLOWED_ORIGINS"),
     ],

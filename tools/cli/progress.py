@@ -50,7 +50,9 @@ class Progress:
         return self._server_elapsed + (time.monotonic() - self._server_elapsed_at)
 
     def summary(self) -> str:
-        parts = [f"{self._state:<10}", f"elapsed {self.elapsed():6.1f}s"]
+        parts = [f"{self._state:<10}"]
+        if not (self._frozen and self._server_elapsed is None):
+            parts.append(f"elapsed {self.elapsed():6.1f}s")
         if self._checks is not None:
             parts.append(f"checks {self._checks}")
         if self._service:
@@ -89,7 +91,12 @@ class Progress:
             self._service = "Succeeded"
             if self._files is not None:
                 self._files = (self._files[1], self._files[1])
-        self._server_elapsed, self._frozen = self.elapsed(), True
+        # The CLI's own clock counts only when it saw the operation start or run (a POST, a 202); `wait` on an
+        # operation that had already succeeded learns no time at all (the 200 is the service's result): no
+        # elapsed is shown then rather than the 0.0 s `wait` took.
+        seen_running = self._state != "starting"
+        self._server_elapsed = self.elapsed() if seen_running else self._server_elapsed
+        self._frozen = True
         self.update(state, body)  # an ended operation's 500 says how long it ran: that wins
 
     def line(self, text: str) -> None:

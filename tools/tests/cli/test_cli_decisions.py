@@ -144,6 +144,15 @@ def test_an_ended_operation_shows_how_long_it_ran_not_zero():
     assert progress.elapsed() == 9.6
 
 
+def test_an_operation_that_had_already_succeeded_shows_no_elapsed_time_rather_than_zero():
+    """`wait` later on a success: the 200 is the service's result and says nothing of time; `elapsed 0.0s` (how long
+    `wait` took) would be wrong, so no elapsed time is shown."""
+    stream = io.StringIO()
+    progress = Progress(stream, live=False)
+    progress.finish("succeeded")
+    assert stream.getvalue().split() == ["succeeded", "service", "Succeeded"]
+
+
 class FakeApi:
     """Answers a scripted list of results answers and records when it was asked (in fake time)."""
 
