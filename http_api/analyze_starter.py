@@ -30,6 +30,7 @@ from duration_models import kept_model, learned_model
 from http_api.caller import caller_and_scope
 from http_api.caller_limits import STARTS, count_or_refuse
 from http_api.responses import answered, decode_json_field
+from input_files.sas_urls import container_for_scope, is_valid_container_name
 from orchestrators.analysis_orchestrator import ORCHESTRATOR_NAME
 
 SUBMITTED_RETRY_AFTER_SECONDS = 5
@@ -52,6 +53,8 @@ async def _start_analysis(req: func.HttpRequest, client: df.DurableOrchestration
         raise request_too_large(settings.max_request_bytes)  # on the declared length, before the body is read
     caller, scope = await caller_and_scope(req)
     request = _validated(req, analyzer_id, settings)
+    if request.file_ids:
+        _check_scope_container(scope, settings)
     count_or_refuse(STARTS, caller)  # a valid request about to start a billed analysis
     job = _job_for(request, scope, settings, await _learned_policy(request, settings))
     too_large = orchestration_input_too_large(job)
@@ -77,6 +80,18 @@ def _validated(req: func.HttpRequest, analyzer_id: str, settings: Settings) -> A
             "inputFiles has file ids, but this deployment has no INPUT_CONTAINER_URL; send https URLs.",
         )
     return request
+
+
+def _check_scope_container(scope: Scope, settings: Settings) -> None:
+    """The legacy-group-prefix layout names a group's container after the group id's first 8 characters; an id
+    with `_` or `--` there names no valid container, so its file ids are refused here rather than after a 202."""
+    location = container_for_scope(settings.input_container_url, scope, settings.input_container_layout)
+    if not is_valid_container_name(location.container):
+        raise ValidationError(
+            "InvalidGroupId",
+            f"X-Group-ID names no valid storage container in this deployment's {settings.input_container_layout} "
+            "layout (its first 8 characters may hold only letters, digits and single '-'); send https URLs instead.",
+        )
 
 
 async def _start(

@@ -125,8 +125,8 @@ param contentUnderstandingApiVersion string = '2025-11-01'
 // ---------------------------------------------------------------------------------------------------
 
 @minLength(3)
-@maxLength(63)
-@description('Container in the input storage account that holds the files referenced by file id.')
+@maxLength(28)
+@description('Container in the input storage account that holds the files referenced by file id. At most 28 characters: each caller scope gets `<name>-u-<32 characters>` / `<name>-g-...`, and Azure container names stop at 63.')
 param inputContainerName string = 'pro-input-files'
 
 @allowed([

@@ -73,6 +73,11 @@ def scope_container_name(base: str, scope: dict | None, layout: str = PER_SCOPE_
     return name
 
 
+def is_valid_container_name(name: str) -> bool:
+    """Azure's container-name rules (3-63 lowercase letters, digits and single hyphens)."""
+    return 3 <= len(name) <= MAX_CONTAINER_NAME and CONTAINER_NAME_PATTERN.fullmatch(name) is not None
+
+
 def container_for_scope(container_url: str, scope: dict | None, layout: str = PER_SCOPE_LAYOUT) -> ContainerLocation:
     """Where a scope's file ids live: the account of INPUT_CONTAINER_URL, the scope's container."""
     parts = urlsplit(container_url.rstrip("/"))

@@ -181,6 +181,24 @@ def test_a_caller_cannot_act_for_a_group_it_is_not_in(private_host):
     )
 
 
+def test_a_group_id_that_names_no_legacy_container_is_refused_before_anything_starts(private_host):
+    host = private_host(
+        AUTH_MODE="appservice",
+        INPUT_CONTAINER_URL="https://acct.blob.core.windows.net/pro-input-files",
+        INPUT_CONTAINER_LAYOUT="legacy-group-prefix",
+    )
+    url = f"{host.ready_url}/pro-mode/content-analyzers/{ANALYZER}:analyze"
+    before = instance_count(host)
+    underscored = {**principal("alice-oid", "team_one"), "X-Group-ID": "team_one"}  # `pro-input-files-group-team_one`
+    refused = requests.post(url, json={"inputFiles": ["invoices/a.pdf"]}, headers=underscored, timeout=10)
+    assert refused.status_code == 400 and refused.json()["code"] == "InvalidGroupId"
+    assert instance_count(host) == before
+    # URLs need no container: the same caller may still send them.
+    assert requests.post(url, json={"inputFiles": [DOC]}, headers=underscored, timeout=10).status_code == 202
+    fine = {**principal("alice-oid", "teamone1"), "X-Group-ID": "teamone1"}
+    assert requests.post(url, json={"inputFiles": ["invoices/a.pdf"]}, headers=fine, timeout=10).status_code == 202
+
+
 def test_analyzer_and_group_must_match_the_operation(stack):
     group = {"X-Group-ID": "team-one-123"}
     operation_id = start(stack, f"{DOC}?sim_duration=0.5", headers=group)

@@ -19,6 +19,7 @@ import re
 import pytest
 
 from config.settings import known_setting_names, required_setting_names, setting_defaults
+from input_files.sas_urls import MAX_BASE_CONTAINER_NAME
 from tests.infra.bicep import INFRA, REPO, app_setting_names, bicep_files, parse, resource_body, role_assignments
 
 # Settings the templates set that the Functions host, the platform or an SDK reads, not config/settings.py.
@@ -160,6 +161,14 @@ def test_flex_maximum_instance_count_stays_in_the_range_flex_accepts():
     assert decorators(count).get("min_value") == 40
     assert decorators(count).get("max_value") == 1000
     assert 40 <= count["default"] <= 1000
+
+
+def test_the_input_container_name_leaves_room_for_every_scopes_container():
+    """The app refuses a base container name its per-scope containers would push over Azure's 63 characters;
+    the template must not deploy one (the bound comes from the layout code, not a copy of it)."""
+    name = parse(INFRA / "main.bicep")["parameters"]["inputContainerName"]
+    assert decorators(name).get("max_length") == MAX_BASE_CONTAINER_NAME
+    assert 3 <= len(name["default"]) <= MAX_BASE_CONTAINER_NAME
 
 
 # Names azd, the Azure CLI and azure-identity read to sign the deploying principal in: an output of the same
