@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SEED = 1
 CASES_PER_OPERATION = 40
 EXCLUDED_CHECKS = "not_a_server_error,unsupported_method,positive_data_acceptance"  # the last: replaced by hooks
@@ -44,6 +46,9 @@ def run_schemathesis(base_url: str, report: Path) -> subprocess.CompletedProcess
     return subprocess.run(command, cwd=report.parent, env=env, capture_output=True, text=True, timeout=240, check=False)
 
 
+@pytest.mark.skipif(
+    sys.version_info < (3, 11), reason="schemathesis 4.32 needs Python 3.11+; the contract is checked on 3.11-3.13"
+)
 def test_the_app_answers_as_its_openapi_document_says(stack, tmp_path):
     result = run_schemathesis(stack.base_url, tmp_path / "events.ndjson")
     summary = result.stdout[result.stdout.find("SUMMARY") :] if "SUMMARY" in result.stdout else result.stdout[-3000:]
