@@ -91,13 +91,13 @@ def request_too_large(max_bytes: int) -> ValidationError:
 MAX_ORCHESTRATION_INPUT_BYTES = 256 * 1024
 
 
-def orchestration_input_too_large(job: dict) -> ValidationError | None:
-    """413 when the orchestration input, as the durable client sends it (JSON text inside a JSON string),
-    would exceed MAX_ORCHESTRATION_INPUT_BYTES; None when it fits."""
+def check_orchestration_input_size(job: dict) -> None:
+    """Raise a 413 when the orchestration input, as the durable client sends it (JSON text inside a JSON
+    string), would exceed MAX_ORCHESTRATION_INPUT_BYTES."""
     size = len(json.dumps(json.dumps(job)).encode("utf-8"))
     if size <= MAX_ORCHESTRATION_INPUT_BYTES:
-        return None
-    return ValidationError(
+        return
+    raise ValidationError(
         "RequestTooLarge",
         f"The analysis request is too large to start: its workflow input would be {size} bytes once encoded, "
         f"at most {MAX_ORCHESTRATION_INPUT_BYTES} are allowed (a non-ASCII character takes up to 14); "

@@ -15,7 +15,7 @@ from domain.analyze_request import (
     UrlPolicy,
     ValidationError,
     check_idempotency_key,
-    orchestration_input_too_large,
+    check_orchestration_input_size,
     parse_analyze_request,
     request_too_large,
 )
@@ -57,9 +57,7 @@ async def _start_analysis(req: func.HttpRequest, client: df.DurableOrchestration
         _check_scope_container(scope, settings)
     count_or_refuse(STARTS, caller)  # a valid request about to start a billed analysis
     job = _job_for(request, scope, settings, await _learned_policy(request, settings))
-    too_large = orchestration_input_too_large(job)
-    if too_large is not None:
-        raise too_large  # refused here, never by the durable backend after a 202
+    check_orchestration_input_size(job)  # refused here, never by the durable backend after a 202
     return await _start(client, job, analyzer_id, scope, req.headers.get("Idempotency-Key"))
 
 

@@ -199,15 +199,17 @@ def test_a_fractional_case_id_is_refused():
 
 
 def test_an_orchestration_input_over_the_budget_is_a_413_that_says_why():
-    from domain.analyze_request import MAX_ORCHESTRATION_INPUT_BYTES, orchestration_input_too_large
+    from domain.analyze_request import MAX_ORCHESTRATION_INPUT_BYTES, check_orchestration_input_size
 
     def job(url: str) -> dict:
         return {"analyzerId": "prebuilt-invoice", "inputs": [{"url": url}] * 10, "acceptedAt": "2026-12-01T00:00:00"}
 
-    assert orchestration_input_too_large(job("https://files.example.com/" + "a" * 8000)) is None  # ASCII fits
-    refused = orchestration_input_too_large(job("https://files.example.com/" + "é" * 8000))  # 7 bytes each
-    assert refused is not None and refused.status == 413 and refused.code == "RequestTooLarge"
+    check_orchestration_input_size(job("https://files.example.com/" + "a" * 8000))  # ASCII fits: no refusal
+    with pytest.raises(ValidationError) as raised:
+        check_orchestration_input_size(job("https://files.example.com/" + "é" * 8000))  # 7 bytes each
+    refused = raised.value
+    assert refused.status == 413 and refused.code == "RequestTooLarge"
     assert str(MAX_ORCHESTRATION_INPUT_BYTES) in refused.message and "too large to start" in refused.message
     assert MAX_ORCHESTRATION_INPUT_BYTES * 4 <= 1024 * 1024  # a quarter of the Durable Task Scheduler's limit
     largest_ascii = job("https://files.example.com/" + "a" * (8192 - 26))  # ten URLs of the longest length
-    assert orchestration_input_too_large(largest_ascii) is None
+    check_orchestration_input_size(largest_ascii)  # fits: no refusal
