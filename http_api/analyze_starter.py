@@ -138,25 +138,24 @@ async def _start(
     return submitted_answer(operation_id, analyzer_id, SUBMITTED_RETRY_AFTER_SECONDS)
 
 
-def _is_this_start(stored, job: AnalysisJob) -> bool:
-    """Whether the stored input is this request's own (same fingerprint, scope and accept time)."""
-    previous = decode_json_field(stored.input_)
+def _same_request(previous: object, job: AnalysisJob) -> bool:
+    """Whether a stored orchestration input is this request again: same scope and same fingerprint."""
     return (
         isinstance(previous, dict)
-        and previous.get("fingerprint") == job["fingerprint"]
-        and previous.get("acceptedAt") == job.get("acceptedAt")
         and same_scope(previous.get("scope"), job["scope"])
+        and previous.get("fingerprint") == job["fingerprint"]
     )
+
+
+def _is_this_start(stored, job: AnalysisJob) -> bool:
+    """Whether the stored input is this request's own: the same request, accepted at the same moment."""
+    previous = decode_json_field(stored.input_)
+    return _same_request(previous, job) and previous.get("acceptedAt") == job.get("acceptedAt")
 
 
 def _answer_for_existing(existing, job: AnalysisJob, operation_id: str, analyzer_id: str) -> HttpAnswer:
     """The same request again gets the same operation; a different request with the same key is refused."""
-    previous = decode_json_field(existing.input_) or {}
-    if (
-        not isinstance(previous, dict)
-        or not same_scope(previous.get("scope"), job["scope"])
-        or previous.get("fingerprint") != job["fingerprint"]
-    ):
+    if not _same_request(decode_json_field(existing.input_), job):
         message = "This Idempotency-Key was already used for a different analyze request."
         raise Refusal(409, "IdempotencyKeyReused", message)
     log.info("[AnalyzeContent] Idempotent replay for operation: %s", operation_id)
