@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 
 import azure.durable_functions as df
 import azure.functions as func
+from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
 from auth.callers import Caller
 from config.service_clients import content_understanding_client
@@ -75,8 +76,20 @@ async def _identified(req: func.HttpRequest) -> Identified:
     return Identified(caller, scope, analyzer_id, operation_id)
 
 
-async def _visible_status(client: df.DurableOrchestrationClient, asked: Identified):
-    """The durable status when this caller may see it under this analyzer; None when unknown to the task hub.
+@dataclass(frozen=True)
+class Visible:
+    """An operation this caller may see: its durable status and its input, decoded once per request."""
+
+    status: DurableOrchestrationStatus
+    job: dict
+
+    @property
+    def runtime_status(self) -> str:
+        return self.status.runtime_status.value if self.status.runtime_status else "Pending"
+
+
+async def _visible(client: df.DurableOrchestrationClient, asked: Identified) -> Visible | None:
+    """The operation when this caller may see it under this analyzer; None when unknown to the task hub.
 
     An operation that exists but is another scope's, or under another analyzer id, is refused exactly as an
     unknown one, so ids cannot be probed.
@@ -92,7 +105,7 @@ async def _visible_status(client: df.DurableOrchestrationClient, asked: Identifi
     )
     if not visible:
         raise _not_found()
-    return status
+    return Visible(status, job)
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -101,20 +114,19 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc)
 
 
-def _elapsed_seconds(status, now: datetime) -> float:
+def _elapsed_seconds(operation: Visible, now: datetime) -> float:
     """Seconds from the POST (acceptedAt in the input) to now, or to the end of an operation that ended (its last
     update: stored times only, so an ended operation's answer never changes from one GET to the next).
 
     Never from createdTime alone: the Azure Storage provider resets it when the orchestration continues as
     new. createdTime is the fallback only for an input without acceptedAt (started before it existed).
     """
-    job = decode_json_field(status.input_)
-    accepted = parse_time(job.get("acceptedAt")) if isinstance(job, dict) else None
-    start = accepted or _utc(status.created_time)
+    status = operation.status
+    start = parse_time(operation.job.get("acceptedAt")) or _utc(status.created_time)
     if start is None:
         return 0.0
-    runtime_status = status.runtime_status.value if status.runtime_status else "Pending"
-    end = now if runtime_status in RUNNING_RUNTIME_STATUSES else (_utc(status.last_updated_time) or now)
+    running = operation.runtime_status in RUNNING_RUNTIME_STATUSES
+    end = now if running else (_utc(status.last_updated_time) or now)
     return max((end - start).total_seconds(), 0.0)
 
 
@@ -131,14 +143,14 @@ async def _results(req: func.HttpRequest, client: df.DurableOrchestrationClient)
 
 
 async def _answer(client: df.DurableOrchestrationClient, asked: Identified) -> HttpAnswer:
-    status = await _visible_status(client, asked)
-    if status is None:
+    operation = await _visible(client, asked)
+    if operation is None:
         return await _legacy_lookup(asked)
-    runtime_status = status.runtime_status.value if status.runtime_status else "Pending"
+    status = operation.status
     now = datetime.now(timezone.utc)
-    elapsed = _elapsed_seconds(status, now)
+    elapsed = _elapsed_seconds(operation, now)
     answer = answer_for_orchestration(
-        runtime_status,
+        operation.runtime_status,
         decode_json_field(status.output),
         decode_json_field(status.custom_status),
         asked.operation_id,
@@ -242,10 +254,10 @@ async def cancel_analysis(req: func.HttpRequest, client: df.DurableOrchestration
 
 async def _cancel(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> HttpAnswer:
     asked = await _identified(req)
-    status = await _visible_status(client, asked)
-    if status is None:
+    operation = await _visible(client, asked)
+    if operation is None:
         raise _not_found()
-    if status.runtime_status is None or status.runtime_status.value not in RUNNING_RUNTIME_STATUSES:
+    if operation.status.runtime_status is None or operation.runtime_status not in RUNNING_RUNTIME_STATUSES:
         raise Refusal(409, "AlreadyFinished", "The analysis has already ended.")
     await client.terminate(asked.operation_id, "Canceled by the caller.")
     log.info("[AnalysisResults] Analysis canceled for %s", asked.operation_id)
