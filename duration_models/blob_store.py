@@ -31,8 +31,8 @@ import logging
 import random
 import time
 import uuid
-from urllib.parse import urlsplit
 
+from config.blob_containers import container_client, upload_new
 from duration_models.store import StoreError, check_key, fold
 
 COMPACT_EVERY = 16
@@ -47,16 +47,8 @@ log = logging.getLogger("analysis.duration_models")
 
 class BlobStore:
     def __init__(self, container_url: str, connection_string: str | None = None, compact_every: int = COMPACT_EVERY):
-        from azure.storage.blob import ContainerClient
-
         self.compact_every = compact_every
-        if connection_string:
-            container = urlsplit(container_url).path.rstrip("/").rsplit("/", 1)[-1]
-            self.container = ContainerClient.from_connection_string(connection_string, container)
-        else:
-            from azure.identity import DefaultAzureCredential
-
-            self.container = ContainerClient.from_container_url(container_url, credential=DefaultAzureCredential())
+        self.container = container_client(container_url, connection_string)
 
     # ---- names
 
@@ -84,16 +76,7 @@ class BlobStore:
                 log.info("[DurationModel] Compaction of %s postponed: %s", key, exc)
 
     def _put_new(self, name: str, data: bytes) -> None:
-        """Upload a blob that must not exist yet; the container is created first if it is missing (azd creates
-        it in Azure; a fresh Azurite starts empty)."""
-        from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
-
-        try:
-            self.container.upload_blob(name, data, overwrite=False)
-        except ResourceNotFoundError:
-            with contextlib.suppress(ResourceExistsError):
-                self.container.create_container()
-            self.container.upload_blob(name, data, overwrite=False)
+        upload_new(self.container, name, data)
 
     # ---- read
 

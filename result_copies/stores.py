@@ -9,7 +9,8 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import urlsplit
+
+from config.blob_containers import container_client, upload_new
 
 _KEY = re.compile(r"^[A-Za-z0-9-]{1,100}$")  # operation ids (an-<hex>, idem-<hex>): never a path
 
@@ -100,18 +101,8 @@ class BlobCopies:
     DELETE_BATCH = 256  # sub-requests per Blob Batch request (the service's limit)
 
     def __init__(self, container_url: str, connection_string: str | None = None):
-        from azure.storage.blob import ContainerClient
-
         sizes = {"max_single_get_size": self.CHUNK_BYTES, "max_chunk_get_size": self.CHUNK_BYTES}
-        if connection_string:
-            container = urlsplit(container_url).path.rstrip("/").rsplit("/", 1)[-1]
-            self.container = ContainerClient.from_connection_string(connection_string, container, **sizes)
-        else:
-            from azure.identity import DefaultAzureCredential
-
-            self.container = ContainerClient.from_container_url(
-                container_url, credential=DefaultAzureCredential(), **sizes
-            )
+        self.container = container_client(container_url, connection_string, **sizes)
 
     def read(self, key: str, max_bytes: int) -> bytes | None:
         from azure.core.exceptions import ResourceNotFoundError
@@ -125,22 +116,16 @@ class BlobCopies:
         return download.readall()
 
     def write(self, key: str, data: bytes, content_type: str = "application/json") -> None:
-        from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+        from azure.core.exceptions import ResourceExistsError
         from azure.storage.blob import ContentSettings
 
-        blob = self.container.get_blob_client(f"{_checked(key)}.json")
-        settings = ContentSettings(content_type=content_type)
-        for attempt in range(2):
-            try:
-                blob.upload_blob(data, overwrite=False, content_settings=settings)
-                return
-            except ResourceExistsError:
-                return  # another instance kept the same copy first
-            except ResourceNotFoundError:
-                if attempt:
-                    raise
-                with contextlib.suppress(ResourceExistsError):
-                    self.container.create_container()
+        with contextlib.suppress(ResourceExistsError):  # another instance kept the same copy first
+            upload_new(
+                self.container,
+                f"{_checked(key)}.json",
+                data,
+                content_settings=ContentSettings(content_type=content_type),
+            )
 
     def delete_older_than(self, cutoff: datetime) -> int:
         from azure.core.exceptions import ResourceNotFoundError
