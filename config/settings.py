@@ -21,7 +21,12 @@ from config.per_process import per_process
 from content_understanding.models import DEFAULT_API_VERSION
 from domain.polling_schedule import PollingPolicy
 from domain.times import parse_time
-from input_files.sas_urls import CONTAINER_LAYOUTS, CONTAINER_NAME_PATTERN, MAX_BASE_CONTAINER_NAME, PER_SCOPE_LAYOUT
+from input_files.sas_urls import (
+    CONTAINER_LAYOUTS,
+    MAX_BASE_CONTAINER_NAME,
+    PER_SCOPE_LAYOUT,
+    is_valid_container_name,
+)
 
 # Retired previews: the service no longer answers them, and their pro mode (several inputs in one request) is gone.
 RETIRED_API_VERSIONS = frozenset({"2024-12-01-preview", "2025-05-01-preview"})
@@ -405,7 +410,7 @@ def _check_input_container_name(settings: Settings, problems: list[str]) -> None
     if settings.input_container_url is None:
         return
     base = urlsplit(settings.input_container_url).path.rstrip("/").rpartition("/")[2]
-    if not (3 <= len(base) <= MAX_BASE_CONTAINER_NAME and CONTAINER_NAME_PATTERN.fullmatch(base)):
+    if not is_valid_container_name(base, MAX_BASE_CONTAINER_NAME):
         problems.append(
             f"INPUT_CONTAINER_URL must end with a container name of 3-{MAX_BASE_CONTAINER_NAME} lowercase letters, "
             f"digits and single hyphens (each caller scope's container adds up to 35 characters to it, and Azure "

@@ -73,9 +73,9 @@ def scope_container_name(base: str, scope: dict | None, layout: str = PER_SCOPE_
     return name
 
 
-def is_valid_container_name(name: str) -> bool:
-    """Azure's container-name rules (3-63 lowercase letters, digits and single hyphens)."""
-    return 3 <= len(name) <= MAX_CONTAINER_NAME and CONTAINER_NAME_PATTERN.fullmatch(name) is not None
+def is_valid_container_name(name: str, max_length: int = MAX_CONTAINER_NAME) -> bool:
+    """Azure's container-name rules (3-63 lowercase letters, digits and single hyphens), or a shorter bound."""
+    return 3 <= len(name) <= max_length and CONTAINER_NAME_PATTERN.fullmatch(name) is not None
 
 
 def container_for_scope(container_url: str, scope: dict | None, layout: str = PER_SCOPE_LAYOUT) -> ContainerLocation:
