@@ -263,7 +263,7 @@ def _read_all(read: _Reader) -> Settings:
         ),
         poll_initial_interval_seconds=read.number("POLL_INITIAL_INTERVAL_SECONDS", 10, minimum=0.1, maximum=600),
         poll_max_interval_seconds=read.number("POLL_MAX_INTERVAL_SECONDS", 10, minimum=0.1, maximum=3600),
-        # Results are read from Content Understanding on GET, and it keeps them 24 hours.
+        # The first GET reads results from Content Understanding (into a claim-check copy); it keeps them 24 hours.
         result_ttl_seconds=int(read.number("RESULT_TTL_SECONDS", 3600, minimum=1, maximum=23 * 3600)),
         purge_schedule=read.required_text("PURGE_SCHEDULE", "0 */5 * * * *"),
         input_container_url=container_url,

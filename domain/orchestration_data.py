@@ -179,8 +179,8 @@ class FileSummary(TypedDict):
 
 
 class AnalysisOutput(TypedDict):
-    """What the orchestration returns. Never the analysis result: that is read from the service on GET
-    (results can be megabytes; the history should not carry them)."""
+    """What the orchestration returns. Never the analysis result: the first GET reads it from the service into
+    a claim-check copy (result_copies; results can be megabytes, the history should not carry them)."""
 
     outcome: str
     analyzerId: str

@@ -3,7 +3,8 @@
 GET wraps the durable status in the frontend's 202/200/500 contract; DELETE cancels. An operation is
 visible only to the scope that submitted it and under its analyzer id; anything else answers exactly as an
 unknown id, so ids cannot be probed. Durable management URLs (which carry the system key in Azure) are
-never returned. A succeeded operation's result is read from Content Understanding here, not from history.
+never returned. A succeeded operation's result is served from its claim-check copy (result_copies), made from
+Content Understanding's results on the first read, never from history.
 """
 
 from __future__ import annotations

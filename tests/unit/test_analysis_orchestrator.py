@@ -76,7 +76,7 @@ def test_success_after_several_checks_reports_where_to_read_the_result():
             "serviceStatus": "Succeeded",
         }
     ]
-    assert "result" not in run.output  # results are read from the service on GET, never kept in history
+    assert "result" not in run.output  # results go to a claim-check copy on the first GET, never into history
     assert run.output["checks"] == 4
     # Checks at 0, 2, 6 and 14 virtual seconds: the schedule doubles from 2 s.
     assert [t for t, _ in checks(run)] == [0, 2, 6, 14]
