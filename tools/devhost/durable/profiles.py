@@ -177,3 +177,8 @@ def format_timespan(seconds: float) -> str:
     if fraction > 0:
         text += f".{round(fraction * 10_000_000):07d}"
     return text
+
+
+def function_timeout_message(seconds: float | None, function_name: str) -> str:
+    """The host's FunctionTimeoutException message (HTTP and timer functions, activities, orchestrator episodes)."""
+    return f"Timeout value of {format_timespan(seconds or 0)} was exceeded by function: Functions.{function_name}"
