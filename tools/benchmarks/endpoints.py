@@ -23,9 +23,7 @@ DOC = "https://files.example.com/invoice.pdf"
 BENCH_HOST_KEY = "bench-host-key"
 
 
-def start_stack(
-    state_dir: Path, settings: dict[str, str], host_args: tuple[str, ...] = (), app_dir: Path = REPO
-) -> tuple[Child, Child]:
+def start_stack(state_dir: Path, settings: dict[str, str], app_dir: Path = REPO) -> tuple[Child, Child]:
     """The simulator and a host serving `app_dir` (another checkout runs its own app and devhost)."""
     simulator = start_quiet("simulator", ["-m", "tools.simulator", "--port", "0", "--quiet"], SIMULATOR_READY)
     env = {
@@ -43,7 +41,6 @@ def start_stack(
     }
     try:
         args = ["-m", "tools.devhost", "--port", "0", "--app-dir", str(app_dir), "--state-dir", str(state_dir)]
-        args += host_args
         if "--no-local-settings" in (app_dir / "tools" / "devhost" / "cli.py").read_text(encoding="utf-8"):
             # The figures never depend on a developer's local.settings.json (an older checkout has no such option).
             args.append("--no-local-settings")
