@@ -23,7 +23,8 @@ DOC = "https://files.example.com/invoice.pdf"
 BENCH_HOST_KEY = "bench-host-key"
 
 
-def start_stack(state_dir: Path, settings: dict[str, str], host_args: tuple[str, ...] = ()) -> tuple[Child, Child]:
+def start_stack(state_dir: Path, settings: dict[str, str], app_dir: Path = REPO) -> tuple[Child, Child]:
+    """The simulator and a host serving `app_dir` (another checkout runs its own app and devhost)."""
     simulator = start_quiet("simulator", ["-m", "tools.simulator", "--port", "0", "--quiet"], SIMULATOR_READY)
     env = {
         "CONTENT_UNDERSTANDING_ENDPOINT": simulator.ready_url or "",
@@ -39,9 +40,11 @@ def start_stack(state_dir: Path, settings: dict[str, str], host_args: tuple[str,
         **settings,
     }
     try:
-        args = ["-m", "tools.devhost", "--port", "0", "--app-dir", str(REPO), "--state-dir", str(state_dir), *host_args]
-        args.append("--no-local-settings")  # the figures never depend on a developer's local.settings.json
-        host = start_quiet("host", args, HOST_READY, env)
+        args = ["-m", "tools.devhost", "--port", "0", "--app-dir", str(app_dir), "--state-dir", str(state_dir)]
+        if "--no-local-settings" in (app_dir / "tools" / "devhost" / "cli.py").read_text(encoding="utf-8"):
+            # The figures never depend on a developer's local.settings.json (an older checkout has no such option).
+            args.append("--no-local-settings")
+        host = start_quiet("host", args, HOST_READY, env, cwd=app_dir)
     except RuntimeError:
         simulator.stop()
         raise

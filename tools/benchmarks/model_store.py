@@ -14,8 +14,8 @@ import time
 import uuid
 from collections.abc import Callable
 
-from domain.duration_model import ALL_SIZES, observe
-from duration_models.store import observation_entry
+from domain.duration_model import ALL_SIZES
+from duration_models.store import DurationModelStore, observation_entry
 
 KEY = "prebuilt-invoice"
 # The landed BlobStore (ETag read-modify-write, 8 attempts) against Azurite on this machine: 10 and 50 as issue 20
@@ -45,14 +45,7 @@ def counting_transport():
     return Counting()
 
 
-def record_with(store) -> Callable[[float], None]:
-    """One observation, through whichever API the store has (record: this design; update: the first one)."""
-    if hasattr(store, "record"):
-        return lambda seconds: store.record(KEY, observation_entry(KEY, ALL_SIZES, [[seconds - 1, seconds + 1]]))
-    return lambda seconds: store.update(KEY, lambda c: observe(c, KEY, ALL_SIZES, [[seconds - 1, seconds + 1]]))
-
-
-def measure(make_store: Callable[[str, object], object], azurite, concurrent: int) -> dict:
+def measure(make_store: Callable[[str, object], DurationModelStore], azurite, concurrent: int) -> dict:
     """make_store(container_url, transport) -> a store on a fresh container; the figures for `concurrent`."""
     from azure.storage.blob import ContainerClient
 
@@ -60,7 +53,6 @@ def measure(make_store: Callable[[str, object], object], azurite, concurrent: in
     ContainerClient.from_connection_string(azurite.connection_string, name).create_container()
     transport = counting_transport()
     store = make_store(azurite.container_url(name), transport)
-    record = record_with(store)
     barrier = threading.Barrier(concurrent)
     latencies: list[float] = []
     failures: list[str] = []
@@ -70,7 +62,8 @@ def measure(make_store: Callable[[str, object], object], azurite, concurrent: in
         barrier.wait()
         began = time.perf_counter()
         try:
-            record(100.0 + index % 7)
+            seconds = 100.0 + index % 7
+            store.record(KEY, observation_entry(KEY, ALL_SIZES, [[seconds - 1, seconds + 1]]))
         except Exception as exc:
             with lock:
                 failures.append(type(exc).__name__)
@@ -98,15 +91,14 @@ def measure(make_store: Callable[[str, object], object], azurite, concurrent: in
     }
 
 
-def blob_store_factory(azurite, store_class=None):
-    """Stores of `store_class` (default: this design's BlobStore) whose requests go through `transport`."""
+def blob_store_factory(azurite):
+    """BlobStores whose requests go through `transport`."""
     from azure.storage.blob import ContainerClient
 
-    if store_class is None:
-        from duration_models.blob_store import BlobStore as store_class
+    from duration_models.blob_store import BlobStore
 
-    def make(container_url: str, transport) -> object:
-        store = store_class(container_url, azurite.connection_string)
+    def make(container_url: str, transport) -> DurationModelStore:
+        store = BlobStore(container_url, azurite.connection_string)
         container = container_url.rsplit("/", 1)[-1]
         store.container = ContainerClient.from_connection_string(
             azurite.connection_string, container, transport=transport

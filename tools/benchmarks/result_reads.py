@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import threading
 import time
@@ -23,14 +22,12 @@ from pathlib import Path
 
 import requests
 
-from tools.devhost.local_stack import HOST_READY, SIMULATOR_READY, Child, start_quiet
+from tools.benchmarks.endpoints import ANALYZER, BENCH_HOST_KEY, REPO, start_stack
+from tools.devhost.local_stack import Child
 
-REPO = Path(__file__).resolve().parents[2]
-ANALYZER = "prebuilt-invoice"
 FILES = 10
 RESULT_KB = 2048
 ROUNDS = (1, 20, 60)
-HOST_KEY = "bench-host-key"
 
 
 def rss_bytes(pid: int) -> int:
@@ -70,32 +67,16 @@ def service_calls(simulator_url: str) -> int:
 
 
 def run(app_dir: Path) -> list[dict]:
-    simulator = start_quiet("simulator", ["-m", "tools.simulator", "--port", "0", "--quiet"], SIMULATOR_READY)
     state = Path(tempfile.mkdtemp(prefix="bench-result-reads-"))
-    env = {
-        "CONTENT_UNDERSTANDING_ENDPOINT": simulator.ready_url or "",
-        "CONTENT_UNDERSTANDING_KEY": "local-simulator-key",
+    settings = {
         "DURABLE_TASK_HUB_NAME": "BenchReads",
-        "AUTH_MODE": "none",
-        "AZURE_FUNCTIONS_ENVIRONMENT": "Development",
-        "ALLOWED_INPUT_HOSTS": "*.example.com,example.com",
-        "PURGE_SCHEDULE": "0 0 0 1 1 *",
         "ANALYSIS_TIMEOUT_SECONDS": "60",
         "POLL_INITIAL_INTERVAL_SECONDS": "0.5",
         "POLL_MAX_INTERVAL_SECONDS": "0.5",
         "RESULT_STORE": f"file:{state / 'result-copies'}",
-        "CALLER_READS_PER_MINUTE": "1000000",
-        "CALLER_STARTS_PER_MINUTE": "100000",
-        "DEVHOST_HOST_KEY": HOST_KEY,
     }
-    args = [sys.executable, "-m", "tools.devhost", "--port", "0", "--app-dir", str(app_dir), "--state-dir", str(state)]
-    if "--no-local-settings" in (app_dir / "tools" / "devhost" / "cli.py").read_text(encoding="utf-8"):
-        args.append("--no-local-settings")  # exactly these settings (an older checkout has no such option)
-    host = Child("host", args, HOST_READY, app_dir, env=env, echo=False)
-    host.start()
+    simulator, host = start_stack(state, settings, app_dir=app_dir)
     try:
-        if not host.wait_ready(60):
-            raise RuntimeError("host did not start:\n" + "\n".join(host.lines[-30:]))
         return _measure(host, simulator.ready_url or "")
     finally:
         host.stop()
@@ -146,7 +127,7 @@ def _wait_until_completed(base_url: str, operation_id: str) -> None:
     status_url = f"{base_url}/runtime/webhooks/durabletask/instances/{operation_id}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        status = requests.get(status_url, headers={"x-functions-key": HOST_KEY}, timeout=30).json()
+        status = requests.get(status_url, headers={"x-functions-key": BENCH_HOST_KEY}, timeout=30).json()
         if status.get("runtimeStatus") == "Completed":
             return
         time.sleep(0.5)

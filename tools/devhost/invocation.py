@@ -16,7 +16,7 @@ from typing import Any
 
 import azure.functions as func
 
-from tools.devhost.durable.profiles import format_timespan
+from tools.devhost.durable.profiles import function_timeout_message
 from tools.devhost.indexing import FunctionSpec
 
 log = logging.getLogger("devhost")
@@ -90,10 +90,7 @@ class Invoker:
             try:
                 return await asyncio.wait_for(running, self.function_timeout_seconds)
             except (TimeoutError, asyncio.TimeoutError):
-                limit = self.function_timeout_seconds or 0
-                raise FunctionTimeoutError(
-                    f"Timeout value of {format_timespan(limit)} was exceeded by function: Functions.{spec.name}"
-                ) from None
+                raise FunctionTimeoutError(function_timeout_message(self.function_timeout_seconds, spec.name)) from None
 
     def invoke_blocking(self, spec: FunctionSpec, kwargs: dict[str, Any], reason: str) -> Any:
         """Run the user function in the calling thread (async ones on a fresh event loop)."""

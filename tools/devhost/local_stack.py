@@ -137,10 +137,15 @@ def _die_with_parent() -> None:
 
 
 def start_quiet(
-    label: str, module_args: list[str], ready_pattern: re.Pattern[str], env: dict[str, str] | None = None
+    label: str,
+    module_args: list[str],
+    ready_pattern: re.Pattern[str],
+    env: dict[str, str] | None = None,
+    cwd: Path = REPO_ROOT,
 ) -> Child:
-    """Start `python <module_args>` without echoing its output and wait for its ready line (tests, benchmarks)."""
-    child = Child(label, [sys.executable, *module_args], ready_pattern, REPO_ROOT, env=env or {}, echo=False)
+    """Start `python <module_args>` without echoing its output and wait for its ready line (tests, benchmarks).
+    `cwd` comes first on the child's import path: another checkout's folder runs that checkout's modules."""
+    child = Child(label, [sys.executable, *module_args], ready_pattern, cwd, env=env or {}, echo=False)
     child.start()
     if not child.wait_ready(READY_TIMEOUT_SECONDS):
         child.stop()

@@ -7,6 +7,8 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from .options import DEFAULT_DEPLOYMENTS
+
 PREBUILT_ANALYZERS: dict[str, str] = {
     "prebuilt-read": "Extracts text (OCR).",
     "prebuilt-layout": "Extracts text, tables and layout.",
@@ -70,11 +72,8 @@ def prebuilt_models(analyzer_id: str) -> dict[str, str]:
     return dict(SEARCH_PREBUILT_MODELS if analyzer_id.endswith("Search") else PREBUILT_MODELS)
 
 
-DEFAULT_MODEL_DEPLOYMENTS = {
-    "gpt-4.1": "gpt-4.1",
-    "gpt-4.1-mini": "gpt-4.1-mini",
-    "text-embedding-3-large": "text-embedding-3-large",
-}
+# The resource's defaults: each model to the deployment named after it.
+DEFAULT_MODEL_DEPLOYMENTS = {name: name for name in DEFAULT_DEPLOYMENTS}
 _TEXT_MIME_TYPES = frozenset({"text/plain", "text/html", "text/markdown", "text/csv", "application/json"})
 
 FIELDS_BY_ANALYZER: dict[str, list[tuple[str, str, Any]]] = {

@@ -30,7 +30,7 @@ from tools.devhost.durable.profiles import (
     QUEUE_POLL_MIN_SECONDS,
     BackendProfile,
     custom_status_error,
-    format_timespan,
+    function_timeout_message,
     message_size_error,
     next_poll_interval,
 )
@@ -608,7 +608,7 @@ class DurableEngine:
             future = loop.run_in_executor(self._orchestrator_pool, invoke, json.dumps(context))
             state = json.loads(await asyncio.wait_for(future, self.function_timeout_seconds))
         except (TimeoutError, asyncio.TimeoutError):
-            error, state = self._timeout_message(row.name), None
+            error, state = function_timeout_message(self.function_timeout_seconds, row.name), None
         except Exception as exc:
             error, state = _split_sdk_error(exc)
             details = "".join(traceback.format_exception(exc))
@@ -664,11 +664,6 @@ class DurableEngine:
             if error is not None:
                 return error
         return None
-
-    def _timeout_message(self, function_name: str) -> str:
-        """The host's FunctionTimeoutException message."""
-        limit = format_timespan(self.function_timeout_seconds or 0)
-        return f"Timeout value of {limit} was exceeded by function: Functions.{function_name}"
 
     def _commit_episode(
         self,
@@ -864,11 +859,12 @@ class DurableEngine:
         except (TimeoutError, asyncio.TimeoutError):
             # The worker's thread cannot be stopped; its late answer is dropped, as the host drops it.
             self._log.error("Activity '%s' (InstanceId=%s) exceeded functionTimeout", task.name, task.instance_id)
+            timeout = function_timeout_message(self.function_timeout_seconds, task.name)
             return h.event(
                 h.TASK_FAILED,
                 now,
                 TaskScheduledId=task.task_id,
-                Reason=f"Activity function '{task.name}' failed: {self._timeout_message(task.name)}",
+                Reason=f"Activity function '{task.name}' failed: {timeout}",
                 Details=None,
             )
         except Exception as exc:

@@ -90,26 +90,28 @@ def profile_from_settings(environ: Mapping[str, str] | None = None) -> BackendPr
     if name not in PROFILES:
         raise ProfileError(f"{PROFILE_SETTING}={name!r} is not one of {', '.join(PROFILES)}")
     profile = PROFILES[name]
-    late = (environ.get(LATE_SECONDS_SETTING) or "").strip()
-    if late and profile.max_queue_polling_seconds is not None:
-        try:
-            seconds = float(late)
-        except ValueError:
-            seconds = -1.0
-        if not seconds >= QUEUE_POLL_MIN_SECONDS:
-            minimum = QUEUE_POLL_MIN_SECONDS
-            raise ProfileError(f"{LATE_SECONDS_SETTING}={late!r} must be a number of seconds >= {minimum}")
-        profile = replace(profile, max_queue_polling_seconds=seconds)
-    delay = (environ.get(TIMER_DELAY_SETTING) or "").strip()
-    if delay:
-        try:
-            seconds = float(delay)
-        except ValueError:
-            seconds = -1.0
-        if not seconds >= 0:
-            raise ProfileError(f"{TIMER_DELAY_SETTING}={delay!r} must be a number of seconds >= 0")
-        profile = replace(profile, timer_delay_seconds=seconds)
+    if profile.max_queue_polling_seconds is not None:
+        late = _seconds_setting(environ, LATE_SECONDS_SETTING, QUEUE_POLL_MIN_SECONDS)
+        if late is not None:
+            profile = replace(profile, max_queue_polling_seconds=late)
+    delay = _seconds_setting(environ, TIMER_DELAY_SETTING, 0)
+    if delay is not None:
+        profile = replace(profile, timer_delay_seconds=delay)
     return profile
+
+
+def _seconds_setting(environ: Mapping[str, str], name: str, minimum: float) -> float | None:
+    """The setting in seconds, None when it is unset; a ProfileError unless it is a number >= minimum."""
+    text = (environ.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= minimum:
+        raise ProfileError(f"{name}={text!r} must be a number of seconds >= {minimum}")
+    return seconds
 
 
 def next_poll_interval(current: float, cap: float) -> float:
@@ -177,3 +179,8 @@ def format_timespan(seconds: float) -> str:
     if fraction > 0:
         text += f".{round(fraction * 10_000_000):07d}"
     return text
+
+
+def function_timeout_message(seconds: float | None, function_name: str) -> str:
+    """The host's FunctionTimeoutException message (HTTP and timer functions, activities, orchestrator episodes)."""
+    return f"Timeout value of {format_timespan(seconds or 0)} was exceeded by function: Functions.{function_name}"
