@@ -75,6 +75,18 @@ def instance_count(host) -> int:
     return len(answer.json())
 
 
+def orchestration_input(host, operation_id: str) -> dict:
+    """The input the starter gave an orchestration (the Durable management API answers it as JSON or as text)."""
+    answer = requests.get(
+        f"{host.ready_url}/runtime/webhooks/durabletask/instances/{operation_id}?showInput=true",
+        headers=HOST_KEY_HEADER,
+        timeout=10,
+    )
+    answer.raise_for_status()
+    given = answer.json()["input"]
+    return given if isinstance(given, dict) else json.loads(given)
+
+
 def submit_to_service(simulator_url: str, url: str) -> str:
     """Start an analysis directly at the service, as the old backend did; its id is a bare GUID."""
     submitted = requests.post(
