@@ -50,7 +50,7 @@ def final_answer(url: str, timeout: float = 30, headers: dict | None = None) -> 
         answers.append(requests.get(url, headers=headers, timeout=5))
         return answers[-1].status_code != 202
 
-    wait_until(ended, timeout, 0.25)
+    wait_until(ended, timeout, 0.25, f"{url} still answers 202")
     return answers[-1]
 
 
