@@ -8,7 +8,6 @@ import json
 import uuid
 from urllib.parse import unquote, urlsplit
 
-import pytest
 import requests
 
 from tests.e2e.conftest import INPUT_CONTAINER, storage_settings
@@ -85,9 +84,3 @@ def test_a_finished_result_is_kept_in_azurite_and_read_from_the_service_once(pri
     wait_until(purged, timeout=20, interval=0.5, message="the purge never deleted the result copy")
     assert requests.get(url, timeout=10).status_code == 404
     copies.delete_container()
-
-
-@pytest.fixture(autouse=True)
-def _needs_local_hosts(simulator_process):
-    if simulator_process is None:
-        pytest.skip("needs hosts the test starts itself (not available with E2E_BASE_URL)")
