@@ -144,7 +144,7 @@ def test_idempotency_race_with_different_bodies_never_answers_202_for_another_bo
     figures(backend, "race-different", accepted=len(accepted), conflicts=len(refused), analyses=analyses)
 
 
-def _started_execution_count(backend: Backend, operation_id: str) -> int:
+def _checks_made(backend: Backend, operation_id: str) -> int:
     return (backend.get(operation_id).json().get("progress") or {}).get("attempts", 0)
 
 
@@ -152,7 +152,7 @@ def test_cancel_after_continue_as_new_then_get_says_canceled_with_the_real_elaps
     posted = time.monotonic()
     operation_id = backend.post([f"{DOC}?sim_duration=60"]).json()["operationId"]
     wait_until(
-        lambda: _started_execution_count(backend, operation_id) > CHECKS_PER_EXECUTION,
+        lambda: _checks_made(backend, operation_id) > CHECKS_PER_EXECUTION,
         30,
         0.25,
         "the orchestration never continued as new",
