@@ -16,7 +16,7 @@ import subprocess
 import pytest
 
 from tests.infra.bicep import REPO
-from tests.infra.github_expressions import evaluate
+from tests.infra.github_expressions import evaluate, truthy
 from tests.infra.test_workflows_and_versions import workflow
 
 REPOSITORY = "contoso/content-analysis"
@@ -41,7 +41,7 @@ def after_ci(**run: object) -> dict:
 
 
 def deploys(context: dict) -> bool:
-    return evaluate(deploy_job()["if"], context) not in (None, False, 0, "")
+    return truthy(evaluate(deploy_job()["if"], context))
 
 
 def test_a_successful_push_to_main_of_this_repository_deploys():
