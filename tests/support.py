@@ -43,6 +43,16 @@ async def wait_until_async(
     raise AssertionError("unreachable")
 
 
+def blob_container(azurite, name: str):
+    """A ContainerClient on `name` in Azurite, created unless an earlier test of the session already made it."""
+    from azure.storage.blob import ContainerClient
+
+    container = ContainerClient.from_connection_string(azurite.connection_string, name)
+    if not container.exists():
+        container.create_container()
+    return container
+
+
 def start_simulator_with_aliased_signed_locations() -> SimulatorHandle:
     """Operation-Location names another host alias (localhost) and carries a signature: it must be followed as is."""
     return start_simulator(

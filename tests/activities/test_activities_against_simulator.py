@@ -10,7 +10,7 @@ import pytest
 from activities.check_analysis_status import check_analysis_status
 from activities.submit_analysis import submit_analysis
 from config.service_clients import content_understanding_client
-from tests.support import wait_until
+from tests.support import blob_container, wait_until
 from tools.simulator import start_simulator
 
 SUBMIT = submit_analysis.build().get_user_function()
@@ -79,17 +79,13 @@ def test_submit_then_checks_reach_succeeded(sim):
 
 
 def test_file_ids_are_sent_as_read_only_sas_urls_in_the_scopes_container(sim, azurite, app_settings, monkeypatch):
-    from azure.storage.blob import ContainerClient
-
     app_settings(
         CONTENT_UNDERSTANDING_ENDPOINT=sim.base_url,
         CONTENT_UNDERSTANDING_KEY="sim-key",
         INPUT_CONTAINER_URL=azurite.container_url("pro-input-files"),
         INPUT_STORAGE_CONNECTION_STRING=azurite.connection_string,
     )
-    container = ContainerClient.from_connection_string(azurite.connection_string, f"pro-input-files-g-{GROUP['id']}")
-    if not container.exists():
-        container.create_container()
+    container = blob_container(azurite, f"pro-input-files-g-{GROUP['id']}")
     container.upload_blob("invoices/a b.pdf", b"%PDF-1.7 an invoice", overwrite=True)
     client = content_understanding_client()
     sent = []

@@ -6,6 +6,7 @@ import pytest
 
 from auth.callers import AuthenticationError, caller_from_app_service_principal, caller_from_claims
 from auth.entra_tokens import MIN_REFRESH_SECONDS, EntraTokenValidator
+from tests.support import wait_until
 from tools.simulator import start_simulator
 
 TENANT = "00000000-0000-4000-8000-000000000001"
@@ -145,9 +146,7 @@ def test_a_slow_keys_endpoint_never_delays_tokens_with_known_keys(entra, clock):
 
     thread = threading.Thread(target=attacker)
     thread.start()
-    wait_until = time.monotonic() + 10
-    while len(calls) < 2 and time.monotonic() < wait_until:
-        time.sleep(0.01)
+    wait_until(lambda: len(calls) >= 2, timeout=10, interval=0.01, message="the refresh never started")
     assert len(calls) == 2  # the refresh is in flight and hanging
     try:
         started = time.monotonic()

@@ -50,7 +50,7 @@ def final_answer(url: str, timeout: float = 30, headers: dict | None = None) -> 
         answers.append(requests.get(url, headers=headers, timeout=5))
         return answers[-1].status_code != 202
 
-    wait_until(ended, timeout, 0.25)
+    wait_until(ended, timeout, 0.25, f"{url} still answers 202")
     return answers[-1]
 
 
@@ -73,6 +73,18 @@ def instance_count(host) -> int:
     )
     answer.raise_for_status()
     return len(answer.json())
+
+
+def orchestration_input(host, operation_id: str) -> dict:
+    """The input the starter gave an orchestration (the Durable management API answers it as JSON or as text)."""
+    answer = requests.get(
+        f"{host.ready_url}/runtime/webhooks/durabletask/instances/{operation_id}?showInput=true",
+        headers=HOST_KEY_HEADER,
+        timeout=10,
+    )
+    answer.raise_for_status()
+    given = answer.json()["input"]
+    return given if isinstance(given, dict) else json.loads(given)
 
 
 def submit_to_service(simulator_url: str, url: str) -> str:

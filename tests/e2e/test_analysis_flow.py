@@ -25,7 +25,7 @@ from tests.e2e.helpers import (
     start,
     submit_to_service,
 )
-from tests.support import wait_until
+from tests.support import blob_container, wait_until
 
 
 def test_seed_test_1_submit_then_processing_then_result(stack):
@@ -306,12 +306,7 @@ def test_no_key_or_sas_signature_reaches_the_logs(stack):
     marker = f"sig-{uuid.uuid4().hex}"
     file_id = f"invoices/{uuid.uuid4().hex}.pdf"
     if stack.azurite is not None:  # the blob exists: the operation succeeds; without Azurite it cannot be read
-        from azure.storage.blob import ContainerClient
-
-        container = ContainerClient.from_connection_string(stack.azurite.connection_string, INPUT_CONTAINER)
-        if not container.exists():
-            container.create_container()
-        container.upload_blob(file_id, b"%PDF-1.7 an invoice")
+        blob_container(stack.azurite, INPUT_CONTAINER).upload_blob(file_id, b"%PDF-1.7 an invoice")
     operation_id = start(stack, f"{DOC}?sv=2024-01-01&sig={marker}&sim_duration=0.3", file_id)
     assert poll(stack, operation_id)[-1].status_code == (200 if stack.azurite is not None else 500)
     ended = "returning results for" if stack.azurite is not None else "Analysis failed for"

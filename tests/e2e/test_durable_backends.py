@@ -26,7 +26,7 @@ import requests
 
 from orchestrators.analysis_orchestrator import CHECKS_PER_EXECUTION
 from tests.e2e.conftest import start_host
-from tests.e2e.helpers import ANALYZER, DOC, HOST_KEY_HEADER
+from tests.e2e.helpers import ANALYZER, DOC, HOST_KEY_HEADER, final_answer
 from tests.support import wait_until
 
 # Time-compressed: checks every 0.1-0.25 s, so the orchestration continues as new (every CHECKS_PER_EXECUTION
@@ -92,15 +92,8 @@ def figures(backend: Backend, test: str, **values) -> None:
     print(f"\n[figures] {backend.name} {test}: {json.dumps(values)}")
 
 
-def _final(backend: Backend, operation_id: str, timeout: float = 40) -> requests.Response:
-    answers: list[requests.Response] = []
-
-    def ended() -> bool:
-        answers.append(backend.get(operation_id))
-        return answers[-1].status_code != 202
-
-    wait_until(ended, timeout, 0.25, f"operation {operation_id} still running")
-    return answers[-1]
+def _final(backend: Backend, operation_id: str) -> requests.Response:
+    return final_answer(backend.url(f"/results/{operation_id}"), timeout=40)
 
 
 def _race(backend: Backend, bodies: list[list[str]], key: str) -> list[requests.Response]:
@@ -151,7 +144,7 @@ def test_idempotency_race_with_different_bodies_never_answers_202_for_another_bo
     figures(backend, "race-different", accepted=len(accepted), conflicts=len(refused), analyses=analyses)
 
 
-def _started_execution_count(backend: Backend, operation_id: str) -> int:
+def _checks_made(backend: Backend, operation_id: str) -> int:
     return (backend.get(operation_id).json().get("progress") or {}).get("attempts", 0)
 
 
@@ -159,7 +152,7 @@ def test_cancel_after_continue_as_new_then_get_says_canceled_with_the_real_elaps
     posted = time.monotonic()
     operation_id = backend.post([f"{DOC}?sim_duration=60"]).json()["operationId"]
     wait_until(
-        lambda: _started_execution_count(backend, operation_id) > CHECKS_PER_EXECUTION,
+        lambda: _checks_made(backend, operation_id) > CHECKS_PER_EXECUTION,
         30,
         0.25,
         "the orchestration never continued as new",

@@ -9,18 +9,14 @@ import pytest
 
 from tests.e2e.conftest import INPUT_CONTAINER, Stack, storage_settings
 from tests.e2e.helpers import poll, results, start
+from tests.support import blob_container
 
 
 @pytest.fixture
 def input_files(stack, azurite):
     if stack.azurite is None:
         pytest.skip("file ids need the local stack on Azurite (not available with E2E_BASE_URL)")
-    from azure.storage.blob import ContainerClient
-
-    container = ContainerClient.from_connection_string(azurite.connection_string, INPUT_CONTAINER)
-    if not container.exists():
-        container.create_container()
-    return container
+    return blob_container(azurite, INPUT_CONTAINER)
 
 
 def test_a_file_id_whose_blob_exists_is_analysed(stack, input_files):

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.e2e.conftest import start_host
-from tests.e2e.helpers import HOST_KEY_HEADER, instance_count
+from tests.e2e.helpers import instance_count, orchestration_input
 
 pytestmark = pytest.mark.e2e
 
@@ -137,13 +137,7 @@ PAGES = st.one_of(
 
 
 def forwarded_urls(stack, operation_id: str) -> list[str]:
-    status = requests.get(
-        f"{stack.base_url}/runtime/webhooks/durabletask/instances/{operation_id}?showInput=true",
-        headers=HOST_KEY_HEADER,
-        timeout=10,
-    ).json()
-    job = status["input"] if isinstance(status["input"], dict) else json.loads(status["input"])
-    return [item["url"] for item in job["inputs"] if "url" in item]
+    return [item["url"] for item in orchestration_input(stack.host, operation_id)["inputs"] if "url" in item]
 
 
 @FUZZ

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from tests.e2e.helpers import ANALYZER, HOST_KEY_HEADER, final_answer, instance_count, principal
+from tests.e2e.helpers import ANALYZER, final_answer, instance_count, orchestration_input, principal
 
 BASE = f"/pro-mode/content-analyzers/{ANALYZER}"
 
@@ -36,12 +35,7 @@ def test_a_backslash_url_is_refused_and_what_is_forwarded_is_what_was_validated(
         assert answer.json()["code"] in ("InvalidInputUrl", "InputHostNotAllowed")
     started = post(host, ["https://FILES.Example.com:443/a/../invoice.pdf?sim_duration=0.2"])
     assert started.status_code == 202
-    status = requests.get(
-        f"{host.ready_url}/runtime/webhooks/durabletask/instances/{started.json()['operationId']}?showInput=true",
-        headers=HOST_KEY_HEADER,
-        timeout=10,
-    ).json()
-    job = status["input"] if isinstance(status["input"], dict) else json.loads(status["input"])
+    job = orchestration_input(host, started.json()["operationId"])
     assert job["inputs"] == [{"url": "https://files.example.com/invoice.pdf?sim_duration=0.2"}]
 
 

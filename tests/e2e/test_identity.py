@@ -13,16 +13,21 @@ AUDIENCE = "api://content-analysis-tests"
 GROUP = "5f1c6a3e-1111-4000-8000-00000000000a"
 
 
+def entra_settings(simulator_process, **extra: str) -> dict[str, str]:
+    """A production host that takes Entra ID tokens, the simulator standing in for Entra ID's keys."""
+    return {
+        "AUTH_MODE": "entra",
+        "AUTH_TENANT_ID": TENANT,
+        "AUTH_AUDIENCES": AUDIENCE,
+        "AUTH_AUTHORITY_HOST": simulator_process.ready_url,
+        "AZURE_FUNCTIONS_ENVIRONMENT": "Production",
+        **extra,
+    }
+
+
 @pytest.fixture
 def entra_host(private_host, simulator_process):
-    host = private_host(
-        AUTH_MODE="entra",
-        AUTH_TENANT_ID=TENANT,
-        AUTH_AUDIENCES=AUDIENCE,
-        AUTH_AUTHORITY_HOST=simulator_process.ready_url,
-        AZURE_FUNCTIONS_ENVIRONMENT="Production",
-    )
-    return host
+    return private_host(**entra_settings(simulator_process))
 
 
 @pytest.fixture
@@ -96,13 +101,7 @@ def test_an_app_only_token_of_any_app_in_the_tenant_is_refused(entra_host, mint)
 
 def test_required_scopes_and_roles_are_enforced(private_host, simulator_process, mint):
     host = private_host(
-        AUTH_MODE="entra",
-        AUTH_TENANT_ID=TENANT,
-        AUTH_AUDIENCES=AUDIENCE,
-        AUTH_AUTHORITY_HOST=simulator_process.ready_url,
-        AZURE_FUNCTIONS_ENVIRONMENT="Production",
-        AUTH_REQUIRED_SCOPES="Analysis.Run",
-        AUTH_REQUIRED_ROLES="Analysis.Service",
+        **entra_settings(simulator_process, AUTH_REQUIRED_SCOPES="Analysis.Run", AUTH_REQUIRED_ROLES="Analysis.Service")
     )
     assert analyze(host, mint(oid="u1", scp="Analysis.Run")).status_code == 202
     assert analyze(host, mint(oid="app", scp=None, roles=["Analysis.Service"])).status_code == 202

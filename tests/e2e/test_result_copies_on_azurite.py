@@ -8,12 +8,11 @@ import json
 import uuid
 from urllib.parse import unquote, urlsplit
 
-import pytest
 import requests
 
 from tests.e2e.conftest import INPUT_CONTAINER, storage_settings
 from tests.e2e.helpers import ANALYZER, HOST_KEY_HEADER
-from tests.support import wait_until
+from tests.support import blob_container, wait_until
 
 
 def service_reads(simulator_process, operations: list[str]) -> list[int]:
@@ -36,9 +35,7 @@ def completed_output(host, operation_id: str) -> dict:
 def test_a_finished_result_is_kept_in_azurite_and_read_from_the_service_once(private_host, simulator_process, azurite):
     from azure.storage.blob import ContainerClient
 
-    inputs = ContainerClient.from_connection_string(azurite.connection_string, INPUT_CONTAINER)
-    if not inputs.exists():
-        inputs.create_container()
+    inputs = blob_container(azurite, INPUT_CONTAINER)
     file_id = f"invoices/{uuid.uuid4().hex}.pdf"
     inputs.upload_blob(file_id, b"%PDF-1.7 an invoice")
     copies_container = f"result-copies-{uuid.uuid4().hex[:12]}"  # not there yet: the app's first write makes it
@@ -87,9 +84,3 @@ def test_a_finished_result_is_kept_in_azurite_and_read_from_the_service_once(pri
     wait_until(purged, timeout=20, interval=0.5, message="the purge never deleted the result copy")
     assert requests.get(url, timeout=10).status_code == 404
     copies.delete_container()
-
-
-@pytest.fixture(autouse=True)
-def _needs_local_hosts(simulator_process):
-    if simulator_process is None:
-        pytest.skip("needs hosts the test starts itself (not available with E2E_BASE_URL)")

@@ -4,7 +4,6 @@ import time
 
 import pytest
 
-from config.per_process import reset_per_process
 from http_api.health import HEALTH_CACHE_SECONDS, _service_state
 from tests.content_understanding.stubs import CannedResponse, ScriptedServer
 
@@ -17,11 +16,9 @@ def service(app_settings):
         server = ScriptedServer(list(answers))
         servers.append(server)
         app_settings(CONTENT_UNDERSTANDING_ENDPOINT=server.base_url, CONTENT_UNDERSTANDING_KEY="probe-key")
-        reset_per_process()
         return server
 
     yield start
-    reset_per_process()
     for server in servers:
         server.stop()
 
@@ -49,9 +46,5 @@ def test_refused_credentials_are_reported_without_the_key(service):
 
 def test_an_unreachable_service_is_reported(app_settings):
     app_settings(CONTENT_UNDERSTANDING_ENDPOINT="http://127.0.0.1:9", CONTENT_UNDERSTANDING_KEY="k")
-    reset_per_process()
-    try:
-        state = _service_state()
-    finally:
-        reset_per_process()
+    state = _service_state()
     assert (state["reachable"], state["credentialsAccepted"]) == (False, None)

@@ -34,7 +34,8 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     return found
 
 
-def _truthy(value: Any) -> bool:
+def truthy(value: Any) -> bool:
+    """GitHub's rule, by which a job's `if:` runs it too: null, false, 0 and '' are falsy."""
     return value not in (None, False, 0, "")
 
 
@@ -65,7 +66,7 @@ def evaluate(expression: str, context: dict[str, Any]) -> Any:
         while peek() == ("op", "||"):
             take()
             right = both()
-            value = value if _truthy(value) else right
+            value = value if truthy(value) else right
         return value
 
     def both() -> Any:
@@ -73,13 +74,13 @@ def evaluate(expression: str, context: dict[str, Any]) -> Any:
         while peek() == ("op", "&&"):
             take()
             right = unary()
-            value = right if _truthy(value) else value
+            value = right if truthy(value) else value
         return value
 
     def unary() -> Any:
         if peek() == ("op", "!"):
             take()
-            return not _truthy(unary())
+            return not truthy(unary())
         left = primary()
         if peek() in (("op", "=="), ("op", "!=")):
             operator = take()[1]

@@ -14,19 +14,13 @@ import re
 import subprocess
 
 import pytest
-import yaml
 
 from tests.infra.bicep import REPO
-from tests.infra.github_expressions import evaluate
+from tests.infra.github_expressions import evaluate, truthy
+from tests.infra.test_workflows_and_versions import workflow
 
 REPOSITORY = "contoso/content-analysis"
 DEPLOY_DOCS = (REPO / "docs" / "deploy.md").read_text()
-
-
-def workflow(name: str) -> dict:
-    loaded = yaml.safe_load((REPO / ".github" / "workflows" / name).read_text())
-    loaded["on"] = loaded.pop(True, loaded.get("on"))  # YAML 1.1 reads the key `on` as true
-    return loaded
 
 
 def deploy_job() -> dict:
@@ -47,7 +41,7 @@ def after_ci(**run: object) -> dict:
 
 
 def deploys(context: dict) -> bool:
-    return evaluate(deploy_job()["if"], context) not in (None, False, 0, "")
+    return truthy(evaluate(deploy_job()["if"], context))
 
 
 def test_a_successful_push_to_main_of_this_repository_deploys():
@@ -117,15 +111,6 @@ def test_the_docs_say_how_to_protect_the_production_environment():
     for rule in ("Required reviewers", "Prevent self-review", "Deployment branches and tags", "`main`"):
         assert rule in section, rule
     assert "gh api repos/{owner}/{repo}/environments/production" in DEPLOY_DOCS
-
-
-def test_github_ci_installs_the_browser_so_the_browser_test_runs():
-    steps = workflow("ci.yml")["jobs"]["test"]["steps"]
-    runs = [step.get("run", "") for step in steps]
-    browser = next(i for i, run in enumerate(runs) if "make browser-deps" in run)
-    tests = next(i for i, run in enumerate(runs) if "make test" in run)
-    assert browser < tests
-    assert "test -x /usr/bin/chromium && test -x /usr/bin/chromedriver" in runs[browser]
 
 
 # azd environment values the job sets itself (or azd does): the rest of infra/main.parameters.json's are optional.

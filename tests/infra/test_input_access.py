@@ -77,7 +77,7 @@ def covers(assignment: dict, container: str) -> bool:
     condition = assignment["properties"].get("condition")
     if condition:  # an ABAC condition on the container name (StringEquals / StringStartsWith)
         text = str(condition).replace("${inputContainerName}", base)
-        allowed = [(op, value) for op, value in re.findall(r"(StringEquals|StringStartsWith)\s+'([^']*)'", text)]
+        allowed = re.findall(r"(StringEquals|StringStartsWith)\s+'([^']*)'", text)
         in_scope = in_scope and any(
             container == value if op == "StringEquals" else container.startswith(value) for op, value in allowed
         )

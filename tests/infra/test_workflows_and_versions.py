@@ -17,7 +17,9 @@ SUPPORTED = ["3.10", "3.11", "3.12", "3.13"]
 
 
 def workflow(name: str) -> dict:
-    return yaml.safe_load((REPO / ".github" / "workflows" / name).read_text())
+    loaded = yaml.safe_load((REPO / ".github" / "workflows" / name).read_text())
+    loaded["on"] = loaded.pop(True, loaded.get("on"))  # YAML 1.1 reads the key `on` as true
+    return loaded
 
 
 def test_ci_lints_then_tests_every_supported_python():
@@ -33,10 +35,9 @@ def test_ci_runs_the_e2e_tests_against_core_tools():
     runs = "\n".join(step.get("run", "") for step in job["steps"])
     assert "azure-functions-core-tools@4" in runs
     for name in ("e2e-core-tools", "e2e-durable-backends"):  # the pinned Azurite, never an unpinned global one
-        runs = "\n".join(step.get("run", "") for step in workflow("ci.yml")["jobs"][name]["steps"])
-        assert "make azurite-deps" in runs and "nohup tools/azurite/node_modules/.bin/azurite " in runs, name
-        assert "-g azurite" not in runs and "nohup azurite " not in runs, name
-    runs = "\n".join(step.get("run", "") for step in job["steps"])
+        job_runs = "\n".join(step.get("run", "") for step in workflow("ci.yml")["jobs"][name]["steps"])
+        assert "make azurite-deps" in job_runs and "nohup tools/azurite/node_modules/.bin/azurite " in job_runs, name
+        assert "-g azurite" not in job_runs and "nohup azurite " not in job_runs, name
     assert "tools.simulator --port 7072" in runs and "func start" in runs
     assert "pytest tests/e2e" in runs
     assert job["env"] == {"E2E_BASE_URL": "http://127.0.0.1:7071", "E2E_SIMULATOR_URL": "http://127.0.0.1:7072"}
@@ -72,6 +73,15 @@ def test_ci_script_stays_lint_then_test():
     # Azurite comes from its make target (the pinned lock file) and is required, as the browser is.
     assert lines.index("make azurite-deps") < lines.index("make test")
     assert "test -x tools/azurite/node_modules/.bin/azurite-blob" in text
+
+
+def test_github_ci_installs_the_browser_so_the_browser_test_runs():
+    steps = workflow("ci.yml")["jobs"]["test"]["steps"]
+    runs = [step.get("run", "") for step in steps]
+    browser = next(i for i, run in enumerate(runs) if "make browser-deps" in run)
+    tests = next(i for i, run in enumerate(runs) if "make test" in run)
+    assert browser < tests
+    assert "test -x /usr/bin/chromium && test -x /usr/bin/chromedriver" in runs[browser]
 
 
 def test_github_ci_installs_azurite_so_the_storage_tests_run():

@@ -20,6 +20,14 @@ def store_on(container, azurite, compact_every=16):
     return BlobStore(container[0], azurite.connection_string, compact_every=compact_every)
 
 
+def two_stores(container, azurite, records):
+    """Two clients of one container that never compact on their own, the first having recorded `records`."""
+    stores = store_on(container, azurite, 10**9), store_on(container, azurite, 10**9)
+    for _ in range(records):
+        record(stores[0])
+    return stores
+
+
 def count(document):
     return (document or {}).get("buckets", {}).get(ALL_SIZES, {}).get("count", 0)
 
@@ -96,9 +104,7 @@ def test_folded_blobs_that_could_not_be_deleted_are_never_counted_twice(containe
 
 
 def test_one_compactor_at_a_time_and_the_others_stop_after_one_request(container, azurite):
-    first, second = store_on(container, azurite, 10**9), store_on(container, azurite, 10**9)
-    for _ in range(3):
-        record(first)
+    first, second = two_stores(container, azurite, 3)
     step = first._entries
     others = []
 
@@ -115,9 +121,7 @@ def test_one_compactor_at_a_time_and_the_others_stop_after_one_request(container
 
 
 def test_a_reader_racing_a_compaction_counts_every_observation_once(container, azurite):
-    compactor, reader = store_on(container, azurite, 10**9), store_on(container, azurite, 10**9)
-    for _ in range(4):
-        record(compactor)
+    compactor, reader = two_stores(container, azurite, 4)
     seen = []
     for step_name in ("_entries", "_delete"):  # while it reads the pending blobs, and after its write
         step = getattr(compactor, step_name)
@@ -153,9 +157,7 @@ def test_unreachable_storage_is_a_store_error(azurite):
 
 
 def test_a_compaction_between_the_readers_steps_is_read_again_not_missed(container, azurite):
-    compactor, reader = store_on(container, azurite, 10**9), store_on(container, azurite, 10**9)
-    for _ in range(4):
-        record(compactor)
+    compactor, reader = two_stores(container, azurite, 4)
     snapshot_read = reader._snapshot
     compactions = []
 

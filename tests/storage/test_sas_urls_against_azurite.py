@@ -8,19 +8,12 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
-from azure.storage.blob import ContainerClient
 
 from input_files.sas_urls import SasUrlFactory
+from tests.support import blob_container
 
 GROUP = {"kind": "group", "id": "0a1b2c3d-0000-4000-8000-00000000abcd"}
 CONTENT = b"%PDF-1.7 an invoice"
-
-
-def scope_container(azurite, name):
-    container = ContainerClient.from_connection_string(azurite.connection_string, name)
-    if not container.exists():
-        container.create_container()
-    return container
 
 
 def factory(azurite, base="sasfiles"):
@@ -29,7 +22,7 @@ def factory(azurite, base="sasfiles"):
 
 def test_a_minted_url_reads_the_blob_in_the_scopes_container(azurite):
     file_id = f"in/{uuid.uuid4().hex}/a b.pdf"
-    scope_container(azurite, f"sasfiles-g-{GROUP['id']}").upload_blob(file_id, CONTENT)
+    blob_container(azurite, f"sasfiles-g-{GROUP['id']}").upload_blob(file_id, CONTENT)
     url = factory(azurite).url_for(file_id, GROUP)
     answer = requests.get(url, timeout=10)
     assert answer.status_code == 200 and answer.content == CONTENT
@@ -37,7 +30,7 @@ def test_a_minted_url_reads_the_blob_in_the_scopes_container(azurite):
 
 def test_the_url_only_reads(azurite):
     file_id = f"{uuid.uuid4().hex}.pdf"
-    scope_container(azurite, "sasfiles").upload_blob(file_id, CONTENT)
+    blob_container(azurite, "sasfiles").upload_blob(file_id, CONTENT)
     url = factory(azurite).url_for(file_id, None)
     assert requests.put(url, data=b"x", headers={"x-ms-blob-type": "BlockBlob"}, timeout=10).status_code == 403
     assert requests.delete(url, timeout=10).status_code == 403
@@ -46,9 +39,9 @@ def test_the_url_only_reads(azurite):
 
 def test_the_signature_does_not_open_another_blob_or_another_scopes_container(azurite):
     mine, theirs = f"{uuid.uuid4().hex}.pdf", f"{uuid.uuid4().hex}.pdf"
-    scope_container(azurite, f"sasfiles-g-{GROUP['id']}").upload_blob(mine, CONTENT)
-    scope_container(azurite, f"sasfiles-g-{GROUP['id']}").upload_blob(theirs, CONTENT)
-    other_user = scope_container(azurite, "sasfiles-u-0a1b2c3d-0000-4000-8000-000000000001")
+    blob_container(azurite, f"sasfiles-g-{GROUP['id']}").upload_blob(mine, CONTENT)
+    blob_container(azurite, f"sasfiles-g-{GROUP['id']}").upload_blob(theirs, CONTENT)
+    other_user = blob_container(azurite, "sasfiles-u-0a1b2c3d-0000-4000-8000-000000000001")
     other_user.upload_blob(mine, CONTENT)
     parts = urlsplit(factory(azurite).url_for(mine, GROUP))
     for path in (
@@ -60,7 +53,7 @@ def test_the_signature_does_not_open_another_blob_or_another_scopes_container(az
 
 def test_an_expired_url_is_refused(azurite):
     file_id = f"{uuid.uuid4().hex}.pdf"
-    scope_container(azurite, "sasfiles").upload_blob(file_id, CONTENT)
+    blob_container(azurite, "sasfiles").upload_blob(file_id, CONTENT)
     an_hour_ago = datetime.now(timezone.utc) - timedelta(hours=1)
     url = factory(azurite).url_for(file_id, None, now=an_hour_ago)  # expired 45 minutes ago
     assert requests.get(url, timeout=10).status_code == 403
@@ -68,6 +61,6 @@ def test_an_expired_url_is_refused(azurite):
 
 def test_a_missing_blob_is_a_404_the_simulator_reports(azurite):
     url = factory(azurite).url_for(f"{uuid.uuid4().hex}.pdf", None)
-    scope_container(azurite, "sasfiles")
+    blob_container(azurite, "sasfiles")
     answer = requests.get(url, timeout=10)
     assert answer.status_code == 404 and answer.headers["x-ms-error-code"] == "BlobNotFound"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from result_copies.stores import FolderCopies, ResultTooLarge
+from tests.unit.test_settings import BASE
 
 
 def test_a_copy_reads_back_and_a_missing_one_is_none(tmp_path):
@@ -44,14 +45,7 @@ def test_a_key_is_never_a_path(tmp_path):
 def test_result_store_is_a_folder_or_a_container_url(value, accepted):
     from config.settings import SettingsError, load_settings
 
-    env = {
-        "CONTENT_UNDERSTANDING_ENDPOINT": "https://example.services.ai.azure.com/",
-        "DURABLE_TASK_HUB_NAME": "ContentAnalysis",
-        "PURGE_SCHEDULE": "0 */5 * * * *",
-        "AUTH_TENANT_ID": "00000000-0000-0000-0000-000000000001",
-        "AUTH_AUDIENCES": "api://content-analysis",
-        "RESULT_STORE": value,
-    }
+    env = {**BASE, "RESULT_STORE": value}
     if accepted:
         assert load_settings(env).result_store == value
     else:
